@@ -1,0 +1,3 @@
+from cptlint.cli import main
+
+main()

@@ -1,0 +1,71 @@
+"""What a rule is: a code, a name, a default severity, its documentation, and a check.
+
+A rule's docstring is its documentation, in Markdown, with the sections `What it checks`,
+`Why a payer cares`, `Fails`, `Passes` and `Source`; `cptlint rule CODE` prints it, and the
+test suite lints its Fails and Passes examples, so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Iterable
+
+from cptlint.diagnostics import Severity
+from cptlint.model import Day, Encounter, Place
+
+CODE_PATTERN = re.compile(r"^(SCH|UNT|MOD|REG|MAN|DLV|DOC|DX|PAY)[0-9]{3}$")
+SECTIONS = ("What it checks", "Why a payer cares", "Fails", "Passes", "Source")
+
+
+@dataclass(frozen=True)
+class Finding:
+    place: Place
+    message: str
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    # "input": reported by the reader and the schema check, not by check();
+    # "encounter": check(encounter, policy); "day": check(day, policy) over every encounter
+    # of one patient on one date, whichever files hold them.
+    scope: ClassVar[str] = "encounter"
+    fixable: ClassVar[str | None] = None  # "safe" or "unsafe" when a fix exists
+
+    def check(self, target: Encounter | Day, policy) -> Iterable[Finding]:  # pragma: no cover
+        return ()
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        return cls.documentation().splitlines()[0] if cls.__doc__ else ""
+
+    @classmethod
+    def section(cls, title: str) -> str:
+        """The text under `## title` in the documentation."""
+        match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", cls.documentation(), re.S | re.M)
+        return match.group(1).strip() if match else ""
+
+    @classmethod
+    def example(cls, title: str) -> str:
+        """The code block under `## Fails` or `## Passes`."""
+        match = re.search(r"```\w*\n(.*?)```", cls.section(title), re.S)
+        return match.group(1) if match else ""
+
+
+REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    if not CODE_PATTERN.match(cls.code):
+        raise ValueError(f"bad rule code {cls.code!r}")
+    if cls.code in REGISTRY:
+        raise ValueError(f"rule code {cls.code} is used twice")
+    REGISTRY[cls.code] = cls
+    return cls

@@ -1,0 +1,132 @@
+"""The command line. It only turns options into Settings, runs the Linter and picks a reporter."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from cptlint import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
+SEVERITIES = ("error", "warning", "info")
+
+
+def _codes(ctx, param, values) -> tuple[str, ...]:
+    """--select A,B --select C → (A, B, C)."""
+    return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+
+
+def _fail(message: str) -> None:
+    click.echo(f"cptlint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="cptlint")
+def main() -> None:
+    """Lint therapy billing encounter files (YAML, JSON, NDJSON)."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True))
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to this file instead of stdout.")
+@click.option("--select", multiple=True, callback=_codes, help="Rules to run: codes, prefixes (UNT) or ALL; comma-separated.")
+@click.option("--extend-select", multiple=True, callback=_codes, help="Rules to run in addition to the selected ones.")
+@click.option("--ignore", multiple=True, callback=_codes, help="Rules not to run: codes or prefixes.")
+@click.option("--payer", help="Payer profile for encounters that name none (medicare, commercial, or your own).")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Configuration file (pyproject.toml or .cptlint.toml).")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that makes the exit code 1.  [default: warning]")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
+@click.option("-q", "--quiet", is_flag=True, help="Print the findings only: no source excerpts, no summary.")
+@click.option("--stdin-filename", help="The name of the file read from '-' (for its format and per-file ignores).")
+def check(paths, output_format, output, select, extend_select, ignore, payer, config_path, fail_on, exit_zero, statistics, quiet, stdin_filename) -> None:
+    """Lint encounter files and directories (default: the current directory)."""
+    from cptlint.config import ConfigError, load_settings, override
+    from cptlint.diagnostics import Severity
+    from cptlint.engine import InternalError, Linter, Source
+    from cptlint.loader import kind_of, sniff_kind
+    from cptlint.policy import PolicyError
+    from cptlint.reporters import REPORTERS, Style
+    from cptlint.sources import collect
+
+    try:
+        settings = override(
+            load_settings(config_path),
+            select=select,
+            extend_select=extend_select,
+            ignore=ignore,
+            payer=payer,
+            fail_on=Severity.parse(fail_on) if fail_on else None,
+        )
+        linter = Linter(settings)
+    except (ConfigError, PolicyError) as err:
+        _fail(str(err))
+    sources = []
+    for path in collect([p for p in paths or (".",) if p != "-"], settings):
+        sources.append(Source(str(path), path.read_bytes))
+    if "-" in paths:
+        content = click.get_binary_stream("stdin").read()
+        name = stdin_filename or "-"
+        kind = kind_of(name) if stdin_filename else sniff_kind(content.decode("utf-8", "replace"))
+        sources.append(Source(name, lambda: content, kind))
+    try:
+        run = linter.run(sources)
+    except InternalError as err:
+        _fail(str(err))
+    color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    report = REPORTERS[output_format](run, Style(color=color, quiet=quiet, statistics=statistics))
+    if output:
+        Path(output).write_text(report, encoding="utf-8")
+    else:
+        click.echo(report, nl=False)
+    failing = any(d.severity >= settings.fail_on for d in run.diagnostics)
+    sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+
+
+@main.command(name="rules")
+@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
+def list_rules(output_format) -> None:
+    """List every rule: code, name, default severity, fix, summary."""
+    from cptlint.checks import all_rules
+
+    rules = all_rules()
+    if output_format == "json":
+        rows = [
+            {"code": r.code, "name": r.name, "severity": str(r.severity), "fixable": r.fixable, "summary": r.summary()}
+            for r in rules
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    width = max(len(r.name) for r in rules)
+    for r in rules:
+        fix = {"safe": "fix", "unsafe": "fix*"}.get(r.fixable or "", "")
+        click.echo(f"{r.code}  {r.name:<{width}}  {str(r.severity):<7}  {fix:<4}  {r.summary()}")
+
+
+@main.command()
+@click.argument("code")
+def rule(code) -> None:
+    """Show the documentation of one rule."""
+    from cptlint.checks import REGISTRY
+    from cptlint.schema import did_you_mean
+
+    cls = REGISTRY.get(code.upper())
+    if cls is None:
+        _fail(f'no rule "{code}"{did_you_mean(code.upper(), REGISTRY)}')
+    fix = {"safe": "yes (safe)", "unsafe": "yes (unsafe: needs --unsafe-fixes)"}.get(cls.fixable or "", "no")
+    click.echo(f"# {cls.code} {cls.name}\n\nSeverity: {cls.severity} · Fixable: {fix}\n\n{cls.documentation()}")
+
+
+@main.command()
+def schema() -> None:
+    """Print the encounter JSON Schema (for editors and other validators)."""
+    from cptlint.data import schema_path
+
+    click.echo(schema_path("encounter.schema.json").read_text(encoding="utf-8"), nl=False)

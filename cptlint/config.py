@@ -1,0 +1,227 @@
+"""Settings: `[tool.cptlint]` in pyproject.toml or a .cptlint.toml, then the command line.
+
+The file is found from the current directory upward (in each directory .cptlint.toml first);
+`--config` names one. Every key and value is checked: a mistake is a ConfigError naming the key,
+and the CLI exits 2 on it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from cptlint.diagnostics import Severity
+from cptlint.schema import did_you_mean
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_PAYER = "medicare"
+KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "severity", "payer", "exclude", "extend-rules", "fail-on")
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("ALL",)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    severity: tuple[tuple[str, Severity], ...] = ()
+    payer: str = DEFAULT_PAYER
+    exclude: tuple[str, ...] = ()
+    extend_rules: tuple[Path, ...] = ()
+    fail_on: Severity = Severity.WARNING
+    root: Path = field(default_factory=Path.cwd)  # globs are relative to it
+    source: Path | None = None  # the configuration file read, if any
+
+    def enabled(self, code: str) -> bool:
+        """ruff's selection: the most specific matching selector wins; ignore wins a tie."""
+        return _selected(code, self.select + self.extend_select, self.ignore)
+
+    def severity_of(self, code: str, default: Severity) -> Severity:
+        return dict(self.severity).get(code, default)
+
+    def ignored_in_file(self, path: str) -> tuple[str, ...]:
+        relative = relative_posix(path, self.root)
+        codes: list[str] = []
+        for pattern, selected in self.per_file_ignores:
+            if glob_match(relative, pattern):
+                codes.extend(selected)
+        return tuple(codes)
+
+    def is_excluded(self, path: str | Path) -> bool:
+        relative = relative_posix(path, self.root)
+        return any(glob_match(relative, pattern) for pattern in self.exclude)
+
+
+def _selected(code: str, select, ignore) -> bool:
+    best_on = max((_specificity(s) for s in select if matches(code, s)), default=-1)
+    best_off = max((_specificity(s) for s in ignore if matches(code, s)), default=-1)
+    return best_on > best_off
+
+
+def _specificity(selector: str) -> int:
+    return 0 if selector == "ALL" else len(selector)
+
+
+def matches(code: str, selector: str) -> bool:
+    return selector == "ALL" or code.startswith(selector)
+
+
+def relative_posix(path: str | Path, root: Path) -> str:
+    candidate = Path(path)
+    if candidate.is_absolute():
+        try:
+            return candidate.relative_to(root).as_posix()
+        except ValueError:
+            return candidate.as_posix()
+    return candidate.as_posix().removeprefix("./")
+
+
+def glob_match(relative: str, pattern: str) -> bool:
+    """gitignore-like: a pattern without '/' matches any path component; one with '/' matches
+    from the root; either also matches everything below a matching directory."""
+    pattern = pattern.strip().removeprefix("./").rstrip("/")
+    pieces = relative.split("/")
+    if "/" not in pattern:
+        return any(fnmatch.fnmatchcase(piece, pattern) for piece in pieces)
+    return any(fnmatch.fnmatchcase("/".join(pieces[: i + 1]), pattern.lstrip("/")) for i in range(len(pieces)))
+
+
+# ------------------------------------------------------------------------------------ reading
+
+
+def find_config(start: Path) -> tuple[Path, dict] | None:
+    for directory in (start, *start.parents):
+        dotfile = directory / ".cptlint.toml"
+        if dotfile.is_file():
+            return dotfile, _read_toml(dotfile)
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file():
+            table = _read_toml(pyproject).get("tool", {}).get("cptlint")
+            if table is not None:
+                return pyproject, table
+    return None
+
+
+def read_config(path: Path) -> dict:
+    content = _read_toml(path)
+    return content.get("tool", {}).get("cptlint", {}) if path.name == "pyproject.toml" else content
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read: {err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+
+
+def load_settings(config: Path | None = None, cwd: Path | None = None) -> Settings:
+    cwd = cwd or Path.cwd()
+    if config is not None:
+        if not config.is_file():
+            raise ConfigError(f"{config}: configuration file not found")
+        found = (config.resolve(), read_config(config))
+    else:
+        found = find_config(cwd.resolve())
+    if found is None:
+        return Settings(root=cwd.resolve())
+    path, table = found
+    return from_table(table, path)
+
+
+def from_table(table: dict, path: Path) -> Settings:
+    where = f"{path}" + (" [tool.cptlint]" if path.name == "pyproject.toml" else "")
+    unknown = [key for key in table if key not in KEYS]
+    if unknown:
+        raise ConfigError(f'{where}: unknown key "{unknown[0]}"{did_you_mean(unknown[0], KEYS)}')
+    root = path.parent
+    values: dict = {"root": root, "source": path}
+    for key in ("select", "extend-select", "ignore"):
+        if key in table:
+            values[key.replace("-", "_")] = tuple(_selectors(table[key], f"{where}: {key}"))
+    for key in ("exclude",):
+        if key in table:
+            values[key] = tuple(_strings(table[key], f"{where}: {key}"))
+    if "extend-rules" in table:
+        values["extend_rules"] = tuple(
+            (root / p).resolve() for p in _strings(table["extend-rules"], f"{where}: extend-rules")
+        )
+    if "per-file-ignores" in table:
+        entries = _table(table["per-file-ignores"], f"{where}: per-file-ignores")
+        values["per_file_ignores"] = tuple(
+            (glob, tuple(_selectors(codes, f"{where}: per-file-ignores.{glob}"))) for glob, codes in entries.items()
+        )
+    if "severity" in table:
+        entries = _table(table["severity"], f"{where}: severity")
+        for code in entries:
+            _require_code(code, f"{where}: severity")
+        values["severity"] = tuple(
+            (code, _severity(level, f"{where}: severity.{code}")) for code, level in entries.items()
+        )
+    if "payer" in table:
+        if not isinstance(table["payer"], str):
+            raise ConfigError(f"{where}: payer must be a payer profile name")
+        values["payer"] = table["payer"]
+    if "fail-on" in table:
+        values["fail_on"] = _severity(table["fail-on"], f"{where}: fail-on")
+    return Settings(**values)
+
+
+def override(settings: Settings, **options) -> Settings:
+    """The command line's options on top of the file's."""
+    changes = {key: value for key, value in options.items() if value not in (None, ())}
+    if "extend_select" in changes:
+        changes["extend_select"] = settings.extend_select + tuple(changes["extend_select"])
+    if "ignore" in changes:
+        changes["ignore"] = settings.ignore + tuple(changes["ignore"])
+    for key in ("select", "extend_select", "ignore"):
+        if key in changes:
+            _selectors(changes[key], f"--{key.replace('_', '-')}")
+    return replace(settings, **changes)
+
+
+def _strings(value, where: str) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings")
+    return value
+
+
+def _table(value, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table")
+    return value
+
+
+def _selectors(value, where: str) -> list[str]:
+    from cptlint.checks import REGISTRY
+
+    selectors = _strings(list(value) if isinstance(value, tuple) else value, where)
+    for selector in selectors:
+        if selector != "ALL" and not any(code.startswith(selector) for code in REGISTRY):
+            raise ConfigError(f'{where}: "{selector}" selects no rule{did_you_mean(selector, REGISTRY)}')
+    return selectors
+
+
+def _require_code(code: str, where: str) -> None:
+    from cptlint.checks import REGISTRY
+
+    if code not in REGISTRY:
+        raise ConfigError(f'{where}: "{code}" is not a rule code{did_you_mean(code, REGISTRY)}')
+
+
+def _severity(value, where: str) -> Severity:
+    try:
+        return Severity.parse(value if isinstance(value, str) else repr(value))
+    except ValueError as err:
+        raise ConfigError(f"{where}: {err}") from None

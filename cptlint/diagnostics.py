@@ -1,0 +1,79 @@
+"""What a check reports: a finding, placed in a file by line, column and JSON Pointer."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[text.upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r}: use error, warning or info") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Span:
+    """1-based start and end of a piece of source text; the end is exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass
+class Diagnostic:
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    severity: Severity
+    message: str
+    pointer: str
+    encounter: str | None = None
+
+    def sort_key(self):
+        return (self.path, self.line, self.column, self.code, self.pointer, self.message)
+
+    def as_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "code": self.code,
+            "severity": str(self.severity),
+            "message": self.message,
+            "pointer": self.pointer,
+            "encounter": self.encounter,
+        }
+
+
+def pointer_of(parts) -> str:
+    """JSON Pointer (RFC 6901) for a sequence of keys and indexes."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def parts_of(pointer: str) -> tuple:
+    """The keys and indexes of a JSON Pointer; digits become indexes."""
+    if not pointer:
+        return ()
+    out = []
+    for raw in pointer.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        out.append(int(part) if part.isdigit() else part)
+    return tuple(out)

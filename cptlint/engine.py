@@ -1,0 +1,257 @@
+"""The linter: read each file once, check it against the schema, run the rules, place findings.
+
+Encounter rules run file by file; day rules (units for a day, pair edits) run at the end over
+every encounter of one patient and date, whichever files hold them. A day with an encounter that
+failed the schema is skipped by day rules rather than judged on half its services.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cptlint import loader, schema
+from cptlint.checks import Finding, Rule, all_rules
+from cptlint.config import ConfigError, Settings, matches
+from cptlint.diagnostics import Diagnostic, Severity, Span, pointer_of
+from cptlint.model import Day, Encounter, build_encounter
+from cptlint.policy import Policy, load_policy
+
+
+class InternalError(Exception):
+    pass
+
+
+_DISABLE_LINE = re.compile(r"#\s*cptlint:\s*disable=([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)\s*$")
+_DISABLE_FILE = re.compile(r"^\s*#\s*cptlint:\s*disable-file\s*$")
+
+
+@dataclass
+class Suppressions:
+    """`# cptlint: disable=CODE[,CODE]` at the end of a line; `# cptlint: disable-file` alone on one."""
+
+    whole_file: bool = False
+    by_line: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> "Suppressions":
+        found = cls()
+        if "cptlint:" not in text:
+            return found
+        for number, line in enumerate(text.splitlines(), start=1):
+            if "cptlint:" not in line:
+                continue
+            if _DISABLE_FILE.match(line):
+                found.whole_file = True
+            match = _DISABLE_LINE.search(line)
+            if match:
+                found.by_line[number] = tuple(c.strip().upper() for c in match.group(1).split(","))
+        return found
+
+    def hides(self, line: int, code: str) -> bool:
+        return any(matches(code, selector) for selector in self.by_line.get(line, ()))
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file to lint: its display path and how to read its bytes (kind: override the suffix)."""
+
+    path: str
+    read: object
+    kind: str | None = None
+
+
+@dataclass
+class Run:
+    diagnostics: list[Diagnostic]
+    files: list[str]
+    texts: dict[str, str]  # the text of each file with findings, for source excerpts
+
+
+@dataclass
+class FileResult:
+    path: str
+    text: str = ""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    encounters: list[Encounter] = field(default_factory=list)
+    # (patient, date) of encounters that failed the schema: their days are incomplete
+    broken_days: set = field(default_factory=set)
+    suppressions: Suppressions = field(default_factory=Suppressions)
+    ignored: tuple[str, ...] = ()
+
+
+class Linter:
+    def __init__(self, settings: Settings, policy: Policy | None = None):
+        self.settings = settings
+        self.policy = policy or load_policy(settings.extend_rules)
+        if settings.payer not in self.policy.payers:
+            known = ", ".join(sorted(self.policy.payers))
+            raise ConfigError(f'payer "{settings.payer}" is not a payer profile (known: {known})')
+        rules = [cls() for cls in all_rules() if settings.enabled(cls.code)]
+        self.encounter_rules = [r for r in rules if r.scope == "encounter"]
+        self.day_rules = [r for r in rules if r.scope == "day"]
+        self.severities = {cls.code: settings.severity_of(cls.code, cls.severity) for cls in all_rules()}
+        self.payer_names = tuple(sorted(self.policy.payers))
+
+    # ----------------------------------------------------------------------------- whole runs
+
+    def lint_paths(self, paths: list[Path]) -> "Run":
+        return self.run(Source(str(p), p.read_bytes) for p in paths)
+
+    def run(self, sources) -> "Run":
+        results = []
+        for source in sources:
+            try:
+                content = source.read()
+            except OSError as err:
+                results.append(self._unreadable(source.path, err))
+                continue
+            results.append(self.lint_file(source.path, content, source.kind))
+        diagnostics = [d for r in results for d in r.diagnostics]
+        diagnostics.extend(self._day_diagnostics(results))
+        flagged = {d.path for d in diagnostics}
+        texts = {r.path: r.text for r in results if r.path in flagged}
+        return Run(sorted(diagnostics, key=Diagnostic.sort_key), [r.path for r in results], texts)
+
+    # ------------------------------------------------------------------------------ one file
+
+    def lint_file(self, path: str, content: bytes, kind: str | None = None) -> FileResult:
+        try:
+            return self._lint_file(path, content, kind)
+        except Exception as err:  # a bug in cptlint, not in the file: say which file
+            raise InternalError(f"internal error while checking {path}: {type(err).__name__}: {err}") from err
+
+    def _lint_file(self, path: str, content: bytes, kind: str | None) -> FileResult:
+        doc = loader.load(path, content, kind)
+        result = FileResult(path, text=doc.text, suppressions=Suppressions.parse(doc.text))
+        result.ignored = self.settings.ignored_in_file(path)
+        if result.suppressions.whole_file:
+            return result
+        findings: list[tuple[str, str, tuple, bool, Span | None]] = [
+            (p.code, p.message, p.parts, p.key, p.span) for p in doc.problems
+        ]
+        if doc.kind == "yaml" and doc.root is not None:
+            doc.root = schema.apply_types(doc.root)
+        slots = self._encounter_slots(doc, findings)
+        problems = self._schema_problems(doc, slots)
+        findings.extend((p.code, p.message, p.parts, p.key, p.span) for p in problems)
+        broken = {_slot_of(p.parts, slots) for p in problems}
+        if None in broken:  # a problem with the file as a whole
+            broken = {parts for parts, _ in slots}
+        ids = {parts: _text(value.get("id")) if isinstance(value, dict) else None for parts, value in slots}
+        for parts, value in slots:
+            if parts in broken:
+                if isinstance(value, dict) and isinstance(value.get("patient"), str):
+                    result.broken_days.add((value["patient"], _text(value.get("date"))))
+                continue
+            payer = self.policy.payers[value.get("payer", self.settings.payer)]
+            expect = doc.root.get("expect", ()) if parts[:1] == ("encounters",) else ()
+            encounter = build_encounter(doc, parts, value, payer, expect)
+            result.encounters.append(encounter)
+            for rule in self.encounter_rules:
+                for finding in rule.check(encounter, self.policy):
+                    findings.append((rule.code, finding.message, finding.place.parts, finding.place.key, None))
+        for code, message, parts, key, span in findings:
+            owner = _slot_of(parts, slots)
+            self._add(result, doc, code, message, parts, key, span, ids.get(owner))
+        return result
+
+    def _encounter_slots(self, doc: loader.Document, findings: list) -> list[tuple[tuple, object]]:
+        """Where the encounters of a file are: (path, value) pairs; SCH004 when there are none."""
+        if not doc.is_readable:
+            return []
+        root = doc.root
+        if doc.kind == "lines":
+            slots = [((i,), value) for i, value in enumerate(root) if value is not None]
+            if not root:
+                findings.append(("SCH004", "the file holds no encounter", (), False, None))
+            return slots
+        if root is None:
+            findings.append(("SCH004", "the file is empty: it holds no encounter", (), False, None))
+            return []
+        if isinstance(root, dict) and "encounters" in root:
+            listed = root["encounters"]
+            if isinstance(listed, list):
+                if not listed:
+                    findings.append(("SCH004", "encounters: lists no encounter", ("encounters",), False, None))
+                return [(("encounters", i), value) for i, value in enumerate(listed)]
+        return [((), root)]
+
+    def _schema_problems(self, doc: loader.Document, slots) -> list[loader.Problem]:
+        if not doc.is_readable or doc.root is None:
+            return []
+        if doc.kind == "lines":
+            problems = []
+            for parts, value in slots:
+                for problem in schema.validate(value, self.payer_names, definition="encounter"):
+                    problem.parts = parts + problem.parts
+                    problems.append(problem)
+            return problems
+        return schema.validate(doc.root, self.payer_names)
+
+    def _add(self, result: FileResult, doc, code, message, parts, key, span, encounter_id) -> None:
+        if not self.settings.enabled(code) or any(matches(code, s) for s in result.ignored):
+            return
+        span = span or doc.span(parts, key)
+        if result.suppressions.hides(span.line, code):
+            return
+        result.diagnostics.append(
+            Diagnostic(
+                path=result.path,
+                line=span.line,
+                column=span.column,
+                end_line=span.end_line,
+                end_column=span.end_column,
+                code=code,
+                severity=self.severities[code],
+                message=message,
+                pointer=pointer_of(parts),
+                encounter=encounter_id,
+            )
+        )
+
+    def _unreadable(self, path: str, err: OSError) -> FileResult:
+        result = FileResult(path)
+        doc = loader.Document(path=path, kind="yaml", text="")
+        self._add(result, doc, "SCH001", f"cannot read the file: {err.strerror or err}", (), False, None, None)
+        return result
+
+    # ------------------------------------------------------------------------------ day rules
+
+    def _day_diagnostics(self, results: list[FileResult]) -> list[Diagnostic]:
+        if not self.day_rules:
+            return []
+        by_path = {r.path: r for r in results}
+        broken = set().union(*(r.broken_days for r in results)) if results else set()
+        days: dict[tuple, list[Encounter]] = defaultdict(list)
+        for result in results:
+            for encounter in result.encounters:
+                who = encounter.patient if encounter.patient is not None else ("encounter", result.path, encounter.parts)
+                days[(who, encounter.date, encounter.payer.name)].append(encounter)
+        out: list[Diagnostic] = []
+        for (who, date, _payer), encounters in days.items():
+            if (who, date) in broken:
+                continue
+            day = Day(encounters[0].patient, date, encounters[0].payer, encounters)
+            for rule in self.day_rules:
+                for finding in rule.check(day, self.policy):
+                    owner = finding.place.encounter
+                    result = by_path[owner.doc.path]
+                    before = len(result.diagnostics)
+                    self._add(result, owner.doc, rule.code, finding.message, finding.place.parts, finding.place.key, None, owner.id)
+                    out.extend(result.diagnostics[before:])
+        return out
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _slot_of(parts: tuple, slots) -> tuple | None:
+    """The encounter (by its path) that parts lies in, if any."""
+    for slot, _ in slots:
+        if parts[: len(slot)] == slot:
+            return slot
+    return None

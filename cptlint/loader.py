@@ -1,0 +1,657 @@
+"""Read an encounter file into plain values plus the source position of every key and value.
+
+YAML is read from parser events (libyaml through ruamel.yaml.clib when present), never through
+a constructor: scalars keep the text that was written, so `code: 97140` or `npi: 0123456789` are
+not turned into numbers behind the user's back (schema.py decides, field by field, what a plain
+scalar means). Building the tree from events also keeps hostile input bounded: nesting depth and
+alias expansion are counted as the events arrive, and nothing is walked recursively.
+
+JSON is read by the standard library; positions are found only when a finding needs one, by a
+small scanner over the text (see JsonIndex).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from dataclasses import dataclass, field
+
+from cptlint.diagnostics import Span
+
+MAX_DEPTH = 64
+ALIAS_BUDGET = 100_000
+YAML_SUFFIXES = (".yaml", ".yml")
+JSON_SUFFIXES = (".json",)
+LINES_SUFFIXES = (".ndjson", ".jsonl")
+SUFFIXES = YAML_SUFFIXES + JSON_SUFFIXES + LINES_SUFFIXES
+
+
+class Plain(str):
+    """A plain (unquoted) YAML scalar: text whose type the schema decides."""
+
+    __slots__ = ()
+
+
+@dataclass
+class Problem:
+    """Something wrong with the input itself, found before any rule runs."""
+
+    code: str
+    message: str
+    parts: tuple = ()
+    span: Span | None = None
+    key: bool = False
+
+
+@dataclass
+class Document:
+    """One file: its root value, where each piece of it is written, and what was wrong with it."""
+
+    path: str
+    kind: str  # "yaml", "json" or "lines"
+    text: str
+    root: object = None
+    problems: list[Problem] = field(default_factory=list)
+    index: "PositionIndex | None" = None
+
+    def span(self, parts: tuple, key: bool = False) -> Span:
+        """Where parts is written; a missing key or index falls back to its closest ancestor."""
+        if self.index is not None:
+            found = self.index.closest(parts, key)
+            if found is not None:
+                return found
+        return Span(1, 1, 1, 1)
+
+    @property
+    def is_readable(self) -> bool:
+        return not any(p.code == "SCH001" for p in self.problems)
+
+
+class LineMap:
+    """Turns character offsets into 1-based line and column."""
+
+    def __init__(self, text: str):
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        row = bisect.bisect_right(self.starts, offset) - 1
+        return row + 1, offset - self.starts[row] + 1
+
+
+class PositionIndex:
+    """Key and value spans by path (a tuple of keys and indexes)."""
+
+    def __init__(self):
+        self.entries: dict[tuple, tuple[Span | None, Span]] = {}
+
+    def closest(self, parts: tuple, key: bool) -> Span | None:
+        parts = tuple(parts)
+        while True:
+            entry = self.entries.get(parts)
+            if entry is not None:
+                key_span, value_span = entry
+                return key_span if key and key_span is not None else value_span
+            if not parts:
+                return None
+            parts, key = parts[:-1], False
+
+
+# --------------------------------------------------------------------------------------- bytes
+
+
+def decode(data: bytes) -> tuple[str | None, Problem | None]:
+    """UTF-8 text without a byte order mark, or a problem placed at the first bad byte."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as err:
+        good = data[: err.start].decode("utf-8")
+        line, column = LineMap(good).position(len(good))
+        message = f"not UTF-8 text: byte 0x{data[err.start]:02x} cannot be read"
+        return None, Problem("SCH001", message, span=Span(line, column, line, column + 1))
+
+
+def load(path: str, data: bytes, kind: str | None = None) -> Document:
+    """kind: "yaml", "json" or "lines"; by default from the file name."""
+    text, problem = decode(data)
+    kind = kind or kind_of(path)
+    doc = Document(path=path, kind=kind, text=text or "")
+    if problem is not None:
+        doc.problems.append(problem)
+        return doc
+    if kind == "yaml":
+        _load_yaml(doc)
+    elif kind == "json":
+        _load_json(doc)
+    else:
+        _load_lines(doc)
+    return doc
+
+
+def kind_of(path: str) -> str:
+    lower = path.lower()
+    if lower.endswith(JSON_SUFFIXES):
+        return "json"
+    if lower.endswith(LINES_SUFFIXES):
+        return "lines"
+    return "yaml"
+
+
+def sniff_kind(text: str) -> str:
+    """For stdin without a file name: JSON if it looks like JSON, else YAML."""
+    return "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
+
+
+# ---------------------------------------------------------------------------------------- YAML
+
+_CORE_TAGS = {
+    "tag:yaml.org,2002:str": "str",
+    "tag:yaml.org,2002:int": "int",
+    "tag:yaml.org,2002:float": "float",
+    "tag:yaml.org,2002:bool": "bool",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:map": "map",
+    "tag:yaml.org,2002:seq": "seq",
+    "!": "str",
+}
+
+
+class _Halt(Exception):
+    def __init__(self, message: str, span: Span):
+        super().__init__(message)
+        self.problem = Problem("SCH001", message, span=span)
+
+
+class _Open:
+    """A mapping or sequence whose end event has not come yet."""
+
+    __slots__ = ("value", "parts", "span", "anchor", "size", "key", "key_span", "merges")
+
+    def __init__(self, value, parts, span, anchor):
+        self.value = value
+        self.span = span
+        self.parts = parts  # None: not indexed (inside a duplicate's value or a merge source)
+        self.anchor = anchor
+        self.size = 1
+        self.key = None  # the pending key of a mapping, until its value arrives
+        self.key_span = None
+        self.merges = []
+
+
+def _span(event) -> Span:
+    s, e = event.start_mark, event.end_mark
+    return Span(s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+
+class _YamlBuilder:
+    """Builds plain values and their positions from parser events, iteratively."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.index = PositionIndex()
+        self.anchors: dict[str, tuple[object, int]] = {}
+        self.stack: list[_Open] = []
+        self.expanded = 0
+        self.documents = 0
+
+    def run(self, events) -> None:
+        from ruamel.yaml import events as ev
+
+        handlers = {
+            ev.ScalarEvent: self.scalar,
+            ev.MappingStartEvent: self.start,
+            ev.SequenceStartEvent: self.start,
+            ev.MappingEndEvent: self.end,
+            ev.SequenceEndEvent: self.end,
+            ev.AliasEvent: self.alias,
+            ev.DocumentStartEvent: self.document,
+        }
+        for event in events:
+            handler = handlers.get(type(event))
+            if handler is not None:
+                handler(event)
+
+    # -- events
+
+    def document(self, event) -> None:
+        self.documents += 1
+        if self.documents > 1:
+            raise _Halt("more than one YAML document in the file: list them under `encounters:`", _span(event))
+
+    def scalar(self, event) -> None:
+        value = _scalar_value(event)
+        if event.anchor:
+            self.anchors[event.anchor] = (value, 1)
+        self.attach(value, _span(event), 1)
+
+    def start(self, event) -> None:
+        span = _span(event)
+        if len(self.stack) >= MAX_DEPTH:
+            raise _Halt(f"nested deeper than {MAX_DEPTH} levels", span)
+        is_map = type(event).__name__ == "MappingStartEvent"
+        _check_tag(event, "map" if is_map else "seq", span)
+        container = {} if is_map else []
+        parts = self.attach(container, span, 0)
+        self.stack.append(_Open(container, parts, span, event.anchor))
+
+    def end(self, event) -> None:
+        node = self.stack.pop()
+        if isinstance(node.value, dict):
+            if node.key is not None:  # pragma: no cover - the parser never ends a map mid-entry
+                raise _Halt("a mapping key has no value", _span(event))
+            self.merge(node)
+        if node.parts is not None:
+            end = event.end_mark
+            start = node.span
+            key_span = self.index.entries[node.parts][0]
+            self.index.entries[node.parts] = (key_span, Span(start.line, start.column, end.line + 1, end.column + 1))
+        if node.anchor:
+            self.anchors[node.anchor] = (node.value, node.size)
+        if self.stack:
+            self.stack[-1].size += node.size
+
+    def alias(self, event) -> None:
+        span = _span(event)
+        if event.anchor not in self.anchors:
+            raise _Halt(f'alias "*{event.anchor}" refers to no anchor before it', span)
+        value, size = self.anchors[event.anchor]
+        self.expanded += size
+        if self.expanded > ALIAS_BUDGET:
+            raise _Halt(f"aliases expand to more than {ALIAS_BUDGET:,} values (an alias bomb?)", span)
+        self.attach(value, span, size)
+
+    # -- building
+
+    def attach(self, value, span: Span, size: int):
+        """Put value into the open container; return the path it is indexed under, or None."""
+        if not self.stack:
+            self.doc.root = value
+            self.index.entries[()] = (None, span)
+            return ()
+        top = self.stack[-1]
+        top.size += size
+        if isinstance(top.value, list):
+            parts = None if top.parts is None else top.parts + (len(top.value),)
+            top.value.append(value)
+        elif top.key is None:
+            if not isinstance(value, str):
+                raise _Halt("a mapping key must be a single value, not a list or mapping", span)
+            top.key, top.key_span = value, span
+            return None
+        else:
+            key, key_span = top.key, top.key_span
+            top.key = top.key_span = None
+            if key == "<<" and isinstance(key, Plain):
+                top.merges.append((value, key_span, span))
+                return None
+            key = str(key)
+            if key in top.value:
+                if top.parts is not None:
+                    self.doc.problems.append(
+                        Problem(
+                            "SCH002",
+                            f'duplicate key "{key}": only its first value is read',
+                            top.parts + (key,),
+                            key_span,
+                            key=True,
+                        )
+                    )
+                return None
+            top.value[key] = value
+            parts = None if top.parts is None else top.parts + (key,)
+            if parts is not None:
+                self.index.entries[parts] = (key_span, span)
+            return parts
+        if parts is not None:
+            self.index.entries[parts] = (None, span)
+        return parts
+
+    def merge(self, node: _Open) -> None:
+        """YAML merge keys (`<<: *defaults`): keys written in the mapping win over merged ones."""
+        for source, key_span, span in node.merges:
+            sources = source if isinstance(source, list) else [source]
+            for mapping in sources:
+                if not isinstance(mapping, dict):
+                    raise _Halt("a merge key (<<) takes a mapping or a list of mappings", span)
+                for key, value in mapping.items():
+                    if key not in node.value:
+                        node.value[key] = value
+                        if node.parts is not None:
+                            self.index.entries[node.parts + (key,)] = (key_span, span)
+
+
+def _check_tag(event, expected: str, span: Span) -> None:
+    tag = event.tag
+    if tag and _CORE_TAGS.get(tag) != expected:
+        raise _Halt(f"unsupported YAML tag {tag}", span)
+
+
+def _scalar_value(event):
+    """The scalar as written: plain scalars stay text (Plain) until the schema types them."""
+    tag = event.tag
+    if not tag:
+        return Plain(event.value) if not event.style else event.value
+    kind = _CORE_TAGS.get(tag)
+    if kind == "str":
+        return event.value
+    if kind in ("int", "float", "bool", "null"):
+        value = resolve_plain(event.value)
+        wanted = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}[kind]
+        if isinstance(value, wanted) and not (kind == "int" and isinstance(value, bool)):
+            return float(value) if kind == "float" else value
+        raise _Halt(f"{event.value!r} is not a valid !!{kind}", _span(event))
+    raise _Halt(f"unsupported YAML tag {tag}", _span(event))
+
+
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_OCT = re.compile(r"0o[0-7]+\Z")
+_HEX = re.compile(r"0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
+_NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
+
+
+def resolve_plain(text: str):
+    """What a plain scalar means under the YAML 1.2 core schema (no yes/no booleans, no 0777 octal)."""
+    if text in ("", "~", "null", "Null", "NULL"):
+        return None
+    if text in ("true", "True", "TRUE"):
+        return True
+    if text in ("false", "False", "FALSE"):
+        return False
+    if _INT.match(text):
+        return int(text)
+    if _OCT.match(text):
+        return int(text[2:], 8)
+    if _HEX.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if _NAN.match(text):
+        return float("nan")
+    return str(text)
+
+
+def _yaml_events(text: str):
+    from ruamel.yaml import YAML
+
+    try:
+        yaml = YAML(typ="safe", pure=False)
+    except Exception:  # pragma: no cover - no C extension: the pure parser gives the same events
+        yaml = YAML(typ="safe", pure=True)
+    return yaml.parse(text)
+
+
+def _load_yaml(doc: Document) -> None:
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    builder = _YamlBuilder(doc)
+    doc.index = builder.index
+    try:
+        builder.run(_yaml_events(doc.text))
+        return
+    except _Halt as halt:
+        problem = halt.problem
+    except MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        what = err.problem or "unreadable"
+        if err.context:
+            what = f"{what} ({err.context})"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = Problem("SCH001", f"not valid YAML: {what}", span=Span(line, column, line, column + 1))
+    except YAMLError as err:  # the reader: control characters such as NUL
+        line, column = LineMap(doc.text).position(getattr(err, "position", 0) or 0)
+        reason = getattr(err, "reason", None) or str(err).splitlines()[0]
+        problem = Problem("SCH001", f"not valid YAML: {reason}", span=Span(line, column, line, column + 1))
+    doc.problems.append(problem)
+    doc.root = None
+
+
+# ---------------------------------------------------------------------------------------- JSON
+
+
+class _Duplicates(Exception):
+    pass
+
+
+def _pairs_first_wins(pairs):
+    value = {}
+    for key, item in pairs:
+        if key in value:
+            raise _Duplicates()
+        value[key] = item
+    return value
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _parse_json_text(text: str, line_offset: int = 0):
+    """(value, index or None, problems); the index is built at once only when duplicates need it."""
+    try:
+        return json.loads(text, object_pairs_hook=_pairs_first_wins, parse_constant=_reject_constant), None, []
+    except _Duplicates:
+        index = JsonIndex(text, line_offset)
+        value = index.build()
+        problems = [
+            Problem("SCH002", f'duplicate key "{parts[-1]}": only its first value is read', parts, span, key=True)
+            for parts, span in index.duplicates
+        ]
+        return value, index, problems
+    except json.JSONDecodeError as err:
+        line, column = err.lineno + line_offset, err.colno
+        return None, None, [Problem("SCH001", f"not valid JSON: {err.msg}", span=Span(line, column, line, column + 1))]
+    except ValueError as err:
+        span = JsonIndex(text, line_offset).first_bad_token()
+        return None, None, [Problem("SCH001", f"not valid JSON: {err}", span=span)]
+    except RecursionError:
+        span = JsonIndex(text, line_offset).first_too_deep()
+        return None, None, [Problem("SCH001", f"not valid JSON: nested deeper than {MAX_DEPTH} levels", span=span)]
+
+
+def _load_json(doc: Document) -> None:
+    value, index, problems = _parse_json_text(doc.text)
+    doc.problems.extend(problems)
+    if any(p.code == "SCH001" for p in problems):
+        return
+    doc.root = value
+    doc.index = index if index is not None else _LazyIndex(lambda: JsonIndex(doc.text).indexed())
+    depth_span = _too_deep(value, doc)
+    if depth_span is not None:
+        doc.problems.append(Problem("SCH001", f"nested deeper than {MAX_DEPTH} levels", span=depth_span))
+        doc.root = None
+
+
+def _too_deep(value, doc: Document) -> Span | None:
+    """JSON within Python's own limit can still be deeper than any encounter should be."""
+    stack = [(value, 0, ())]
+    while stack:
+        item, depth, parts = stack.pop()
+        if depth > MAX_DEPTH:
+            return doc.span(parts)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1, parts + (k,)) for k, v in item.items() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1, parts + (i,)) for i, v in enumerate(item) if isinstance(v, (dict, list)))
+    return None
+
+
+class _LazyIndex:
+    """Finds positions only when the first finding asks for one."""
+
+    def __init__(self, make):
+        self._make = make
+        self._index = None
+
+    def closest(self, parts: tuple, key: bool) -> Span | None:
+        if self._index is None:
+            self._index = self._make()
+        return self._index.closest(parts, key)
+
+
+def _load_lines(doc: Document) -> None:
+    """NDJSON / JSON Lines: one encounter a line; the pointer of line k's record is /k."""
+    records: list = []
+    record_lines: list[int] = []
+    problems: list[Problem] = []
+    lines = doc.text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        value, index, found = _parse_json_text(line, line_offset=number - 1)
+        record = len(records)
+        for problem in found:
+            problem.parts = (record,) + problem.parts
+        problems.extend(found)
+        records.append(value)
+        record_lines.append(number)
+    doc.root = records
+    doc.problems.extend(problems)
+    doc.index = _LinesIndex(lines, record_lines)
+
+
+class _LinesIndex:
+    def __init__(self, lines: list[str], record_lines: list[int]):
+        self.lines = lines
+        self.record_lines = record_lines
+        self.cache: dict[int, JsonIndex] = {}
+
+    def closest(self, parts: tuple, key: bool) -> Span | None:
+        if not parts or not isinstance(parts[0], int) or parts[0] >= len(self.record_lines):
+            return Span(1, 1, 1, 1)
+        record = parts[0]
+        number = self.record_lines[record]
+        if record not in self.cache:
+            self.cache[record] = JsonIndex(self.lines[number - 1], number - 1).indexed()
+        return self.cache[record].closest(parts[1:], key)
+
+
+_WS = re.compile(r"[ \t\r\n]*")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_ATOM = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null")
+
+
+class JsonIndex(PositionIndex):
+    """A scanner over JSON text that records where each key and value is written.
+
+    It runs only when a position is wanted (or duplicate keys must be placed), and it is
+    iterative, so depth costs nothing but a list.
+    """
+
+    def __init__(self, text: str, line_offset: int = 0):
+        super().__init__()
+        self.text = text
+        self.lines = LineMap(text)
+        self.line_offset = line_offset
+        self.duplicates: list[tuple[tuple, Span]] = []
+
+    def span(self, start: int, end: int) -> Span:
+        line, column = self.lines.position(start)
+        end_line, end_column = self.lines.position(end)
+        return Span(line + self.line_offset, column, end_line + self.line_offset, end_column)
+
+    def indexed(self) -> "JsonIndex":
+        self.build()
+        return self
+
+    def build(self):
+        """Scan valid JSON; return its value (first key wins) and fill the index."""
+        text = self.text
+        ws = lambda at: _WS.match(text, at).end()  # noqa: E731
+        stack: list[list] = []  # [container, parts, start offset, pending key, key span]
+        root = None
+        pos = ws(0)
+        while True:
+            start, char = pos, text[pos]
+            if char in "{[":
+                container = {} if char == "{" else []
+                parts = self._attach(stack, container, start, start + 1)
+                if not stack:
+                    root = container
+                stack.append([container, parts, start, None, None])
+                pos = ws(pos + 1)
+                if text[pos] not in "}]":
+                    if char == "{":
+                        pos = self._key(stack[-1], pos)
+                    continue
+            else:
+                end = (_STRING if char == '"' else _ATOM).match(text, pos).end()
+                value = json.loads(text[start:end])
+                self._attach(stack, value, start, end)
+                if not stack:
+                    return value
+                pos = ws(end)
+            while True:  # after a value: a comma, or the ends of containers
+                frame = stack[-1]
+                if text[pos] == ",":
+                    pos = ws(pos + 1)
+                    if isinstance(frame[0], dict):
+                        pos = self._key(frame, pos)
+                    break
+                pos += 1
+                stack.pop()
+                if frame[1] is not None:
+                    self.entries[frame[1]] = (self.entries[frame[1]][0], self.span(frame[2], pos))
+                if not stack:
+                    return root
+                pos = ws(pos)
+
+    def _key(self, frame: list, pos: int) -> int:
+        end = _STRING.match(self.text, pos).end()
+        frame[3] = json.loads(self.text[pos:end])
+        frame[4] = self.span(pos, end)
+        colon = _WS.match(self.text, end).end()
+        return _WS.match(self.text, colon + 1).end()
+
+    def _attach(self, stack: list, value, start: int, end: int):
+        if not stack:
+            self.entries[()] = (None, self.span(start, end))
+            return ()
+        container, parent = stack[-1][0], stack[-1][1]
+        key_span = None
+        if isinstance(container, list):
+            parts = None if parent is None else parent + (len(container),)
+            container.append(value)
+        else:
+            key, key_span = stack[-1][3], stack[-1][4]
+            if key in container:
+                if parent is not None:
+                    self.duplicates.append((parent + (key,), key_span))
+                return None
+            container[key] = value
+            parts = None if parent is None else parent + (key,)
+        if parts is not None:
+            self.entries[parts] = (key_span, self.span(start, end))
+        return parts
+
+    def first_bad_token(self) -> Span:
+        match = re.search(r"-?\b(?:NaN|Infinity)\b", self.text)
+        start = match.start() if match else 0
+        return self.span(start, start + (len(match.group()) if match else 1))
+
+    def first_too_deep(self) -> Span:
+        depth = 0
+        in_string = False
+        escaped = False
+        for offset, char in enumerate(self.text):
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif char == "\\":
+                    escaped = True
+                elif char == '"':
+                    in_string = False
+            elif char == '"':
+                in_string = True
+            elif char in "[{":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return self.span(offset, offset + 1)
+            elif char in "]}":
+                depth -= 1
+        return self.span(0, 1)

@@ -1,0 +1,157 @@
+"""Encounters as typed objects that know where they are written.
+
+Rules read these, never raw dicts. Every object carries the path (keys and indexes) of its
+place in the document, so a rule says *what* is wrong and *where* with `place(...)`, and the
+engine turns that into line, column and JSON Pointer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cptlint.loader import Document
+from cptlint.policy import Payer
+
+
+@dataclass(frozen=True)
+class Place:
+    encounter: "Encounter"
+    parts: tuple
+    key: bool = False  # point at the key rather than the value
+
+
+class _Located:
+    encounter: "Encounter"
+    parts: tuple
+
+    def place(self, *more, key: bool = False) -> Place:
+        return Place(self.encounter, self.parts + more, key)
+
+
+@dataclass(eq=False)
+class Provider:
+    npi: str | None
+    discipline: str | None
+
+
+@dataclass(eq=False)
+class Service(_Located):
+    encounter: "Encounter" = field(repr=False)
+    index: int
+    parts: tuple
+    code: str
+    units: int
+    minutes: int | None = None
+    modifiers: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    techniques: tuple[str, ...] = ()
+    diagnosis_pointers: tuple[int, ...] = ()
+    start: str | None = None
+    end: str | None = None
+    group: bool = False
+    own_provider: Provider | None = None
+    response: str | None = None
+    goal: str | None = None
+
+    @property
+    def provider(self) -> Provider | None:
+        """The rendering provider of this line: its own, or the encounter's."""
+        return self.own_provider or self.encounter.provider
+
+    @property
+    def has_time_block(self) -> bool:
+        return self.start is not None and self.end is not None
+
+    @property
+    def start_minute(self) -> int | None:
+        return _minute(self.start)
+
+    @property
+    def end_minute(self) -> int | None:
+        return _minute(self.end)
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} (service {self.index + 1})"
+
+
+@dataclass(eq=False)
+class Encounter(_Located):
+    doc: Document = field(repr=False)
+    parts: tuple
+    id: str
+    date: str
+    payer: Payer
+    patient: str | None = None
+    provider: Provider | None = None
+    diagnoses: tuple[str, ...] = ()
+    services: list[Service] = field(default_factory=list)
+    expect: tuple[str, ...] = ()
+
+    @property
+    def encounter(self) -> "Encounter":
+        return self
+
+
+@dataclass(eq=False)
+class Day:
+    """Every encounter of one patient on one date of service, across all files in the run."""
+
+    patient: str | None
+    date: str
+    payer: Payer
+    encounters: list[Encounter]
+
+    @property
+    def services(self) -> list[Service]:
+        return [s for e in self.encounters for s in e.services]
+
+
+def _minute(text: str | None) -> int | None:
+    if text is None:
+        return None
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _provider(value: dict | None) -> Provider | None:
+    if value is None:
+        return None
+    return Provider(npi=value.get("npi"), discipline=value.get("discipline"))
+
+
+def build_encounter(doc: Document, parts: tuple, value: dict, payer: Payer, expect=()) -> Encounter:
+    """A typed encounter from a schema-valid mapping."""
+    encounter = Encounter(
+        doc=doc,
+        parts=parts,
+        id=value["id"],
+        date=value["date"],
+        payer=payer,
+        patient=value.get("patient"),
+        provider=_provider(value.get("provider")),
+        diagnoses=tuple(value.get("diagnoses", ())),
+        expect=tuple(value.get("expect", expect)),
+    )
+    for index, line in enumerate(value["services"]):
+        encounter.services.append(
+            Service(
+                encounter=encounter,
+                index=index,
+                parts=parts + ("services", index),
+                code=line["code"],
+                units=line["units"],
+                minutes=line.get("minutes"),
+                modifiers=tuple(line.get("modifiers", ())),
+                regions=tuple(line.get("regions", ())),
+                techniques=tuple(line.get("techniques", ())),
+                diagnosis_pointers=tuple(line.get("diagnosis_pointers", ())),
+                start=line.get("start"),
+                end=line.get("end"),
+                group=line.get("group", False),
+                own_provider=_provider(line.get("provider")),
+                response=line.get("response"),
+                goal=line.get("goal"),
+            )
+        )
+    return encounter

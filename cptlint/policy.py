@@ -1,0 +1,198 @@
+"""The billing policy facts in rules/: codes, pair edits, modifiers, regions, techniques, payers.
+
+Each file is checked against its definition in schemas/rules.schema.json. A user's own rules
+directories (config `extend-rules`) are read after the built-in one and win by name: a code by
+its code, a pair edit by its two codes, a payer profile by its file name, a region, alias or
+technique by its name.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from cptlint import data, loader, schema
+
+FILE_KINDS = {
+    "codes.yaml": "codes",
+    "ptp.yaml": "ptp",
+    "modifiers.yaml": "modifiers",
+    "regions.yaml": "regions",
+    "techniques.yaml": "techniques",
+    "mue.yaml": "mue",
+}
+
+
+class PolicyError(Exception):
+    """A rules file that cannot be used; the message names the file and the place."""
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    label: str
+    timed: bool
+    category: str
+    therapy: str = "never"
+    one_on_one: bool = False
+
+
+@dataclass(frozen=True)
+class PairEdit:
+    column1: str
+    column2: str
+    modifier_indicator: int
+    source: str
+    effective: str | None = None
+    deleted: str | None = None
+
+    def applies_on(self, date: str) -> bool:
+        """ISO dates compare as text. Indicator 9 marks an edit deleted back to its start."""
+        if self.modifier_indicator == 9:
+            return False
+        if self.effective and date < self.effective:
+            return False
+        return not (self.deleted and date >= self.deleted)
+
+
+@dataclass(frozen=True)
+class Payer:
+    name: str
+    time_rule: str
+    label: str = ""
+    therapy_modifiers: str = "optional"
+    assistant_modifiers: str = "optional"
+    cmt_active_treatment: str = "optional"
+    segmental_dysfunction_first: bool = False
+    modality_cap: int | None = None
+    covered_by_discipline: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    spinal: bool
+    dysfunction: str | None = None
+
+
+@dataclass
+class Policy:
+    codes: dict[str, CodeInfo]
+    pairs: dict[tuple[str, str], PairEdit]
+    modifiers: dict
+    regions: dict[str, Region]
+    aliases: dict[str, str]
+    techniques: dict[str, str]
+    mue: dict[str, int]
+    payers: dict[str, Payer]
+    fingerprint: str
+
+    def region(self, name: str) -> Region | None:
+        """The region a region or body-site name stands for."""
+        return self.regions.get(self.aliases.get(name, name))
+
+    def region_names(self) -> list[str]:
+        return sorted(set(self.regions) | set(self.aliases))
+
+    def pair_edit(self, first: str, second: str, date: str) -> PairEdit | None:
+        for key in ((first, second), (second, first)):
+            edit = self.pairs.get(key)
+            if edit is not None and edit.applies_on(date):
+                return edit
+        return None
+
+    def code(self, code: str) -> CodeInfo | None:
+        return self.codes.get(code)
+
+
+def load_policy(extend: tuple[Path, ...] = ()) -> Policy:
+    return _load(tuple(Path(p).resolve() for p in extend))
+
+
+@lru_cache(maxsize=8)
+def _load(extend: tuple[Path, ...]) -> Policy:
+    raw: dict = {"codes": {}, "pairs": {}, "modifiers": {}, "regions": {}, "aliases": {}, "techniques": {}, "mue": {}, "payers": {}}
+    digest = hashlib.sha256()
+    for directory in (data.rules_dir(), *extend):
+        if not directory.is_dir():
+            raise PolicyError(f"{directory}: extend-rules directory does not exist")
+        for path in sorted(directory.rglob("*.y*ml")):
+            relative = path.relative_to(directory).as_posix()
+            kind = "payer" if relative.startswith("payers/") else FILE_KINDS.get(relative)
+            if kind is None:
+                raise PolicyError(f"{path}: not a rules file (expected one of {', '.join(FILE_KINDS)} or payers/*.yaml)")
+            content = path.read_bytes()
+            digest.update(relative.encode() + b"\0" + content + b"\0")
+            _merge(raw, kind, path, _read(path, content, kind))
+    return _build(raw, digest.hexdigest())
+
+
+def _read(path: Path, content: bytes, kind: str) -> dict:
+    doc = loader.load(str(path), content)
+    if doc.problems:
+        problem = doc.problems[0]
+        span = problem.span or doc.span(problem.parts, problem.key)
+        raise PolicyError(f"{path}:{span.line}:{span.column}: {problem.message}")
+    root = data.schema("rules.schema.json")
+    definition = {"$ref": f"#/$defs/{kind}"}
+    value = schema.apply_types(doc.root, definition, root)
+    errors = list(_rules_validator(kind).iter_errors(value))
+    if errors:
+        lines = []
+        for error in errors[:5]:
+            parts = tuple(error.absolute_path)
+            span = doc.span(parts)
+            where = "/".join(str(p) for p in parts) or "(top)"
+            lines.append(f"{path}:{span.line}:{span.column}: {where}: {error.message}")
+        raise PolicyError("\n".join(lines))
+    return value
+
+
+@lru_cache(maxsize=None)
+def _rules_validator(kind: str):
+    import jsonschema
+
+    root = copy.deepcopy(data.schema("rules.schema.json"))
+    root["$ref"] = f"#/$defs/{kind}"
+    cls = jsonschema.Draft202012Validator
+    return cls(root, format_checker=cls.FORMAT_CHECKER)
+
+
+def _merge(raw: dict, kind: str, path: Path, value: dict) -> None:
+    if kind == "codes":
+        raw["codes"].update(value["codes"])
+    elif kind == "ptp":
+        for pair in value["pairs"]:
+            raw["pairs"][(pair["column1"], pair["column2"])] = pair
+    elif kind == "modifiers":
+        raw["modifiers"].update(value)
+    elif kind == "regions":
+        raw["regions"].update(value.get("regions", {}))
+        raw["aliases"].update(value.get("aliases", {}))
+    elif kind == "techniques":
+        raw["techniques"].update(value["techniques"])
+    elif kind == "mue":
+        raw["mue"].update(value["mue"])
+    else:
+        raw["payers"][path.stem] = value
+
+
+def _build(raw: dict, fingerprint: str) -> Policy:
+    regions = {name: Region(name, **spec) for name, spec in raw["regions"].items()}
+    for alias, target in raw["aliases"].items():
+        if target not in regions:
+            raise PolicyError(f'region alias "{alias}" maps to "{target}", which is not a region')
+    return Policy(
+        codes={code: CodeInfo(code, **spec) for code, spec in raw["codes"].items()},
+        pairs={key: PairEdit(**spec) for key, spec in raw["pairs"].items()},
+        modifiers=raw["modifiers"],
+        regions=regions,
+        aliases=raw["aliases"],
+        techniques=raw["techniques"],
+        mue=raw["mue"],
+        payers={name: Payer(name, **spec) for name, spec in raw["payers"].items()},
+        fingerprint=fingerprint,
+    )

@@ -1,0 +1,226 @@
+"""Output formats. A reporter only formats: it gets the run and returns text."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+from xml.etree import ElementTree
+
+from cptlint import __version__
+from cptlint.checks import all_rules
+from cptlint.diagnostics import Diagnostic, Severity
+from cptlint.engine import Run
+
+INFORMATION_URI = "https://github.com/cptlint/cptlint"
+
+
+@dataclass(frozen=True)
+class Style:
+    color: bool = False
+    quiet: bool = False
+    statistics: bool = False
+
+
+_SEVERITY_COLOR = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
+
+
+def _paint(text: str, style: Style, **how) -> str:
+    if not style.color:
+        return text
+    import click
+
+    return click.style(text, **how)
+
+
+def text(run: Run, style: Style) -> str:
+    if style.statistics:
+        return statistics(run, style)
+    out = []
+    for d in run.diagnostics:
+        where = _paint(f"{d.path}:{d.line}:{d.column}:", style, bold=True)
+        code = _paint(d.code, style, fg=_SEVERITY_COLOR[d.severity], bold=True)
+        out.append(f"{where} {code} {d.message}")
+        if not style.quiet:
+            out.extend(_excerpt(d, run.texts.get(d.path, ""), style))
+    if not style.quiet:
+        out.append(_summary(run.diagnostics))
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def _excerpt(d: Diagnostic, source: str, style: Style) -> list[str]:
+    lines = source.splitlines()
+    if not 1 <= d.line <= len(lines):
+        return []
+    line = lines[d.line - 1].replace("\t", " ")
+    width = len(str(d.line))
+    length = d.end_column - d.column if d.end_line == d.line and d.end_column > d.column else 1
+    caret = _paint("^" * max(1, min(length, len(line) - d.column + 1)), style, fg=_SEVERITY_COLOR[d.severity])
+    gutter = _paint(" " * width + " |", style, fg="blue")
+    return [
+        gutter,
+        _paint(f"{d.line} |", style, fg="blue") + f" {line}",
+        f"{gutter} {' ' * (d.column - 1)}{caret}",
+        "",
+    ]
+
+
+def _summary(diagnostics: list[Diagnostic]) -> str:
+    if not diagnostics:
+        return "All checks passed."
+    counts = Counter(d.severity for d in diagnostics)
+    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in sorted(counts, reverse=True)]
+    noun = "finding" if len(diagnostics) == 1 else "findings"
+    return f"Found {len(diagnostics)} {noun} ({', '.join(parts)})."
+
+
+def statistics(run: Run, style: Style) -> str:
+    rules = {cls.code: cls for cls in all_rules()}
+    counts = Counter(d.code for d in run.diagnostics)
+    rows = [(count, code, rules[code].name) for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    width = max((len(str(c)) for c, _, _ in rows), default=1)
+    return "".join(f"{count:>{width}}\t{code}\t{name}\n" for count, code, name in rows)
+
+
+def json_format(run: Run, style: Style) -> str:
+    if style.statistics:
+        counts = Counter(d.code for d in run.diagnostics)
+        return json.dumps([{"code": c, "count": n} for c, n in sorted(counts.items())], indent=2) + "\n"
+    return json.dumps([d.as_dict() for d in run.diagnostics], indent=2, ensure_ascii=False) + "\n"
+
+
+def _fingerprint(diagnostics: list[Diagnostic]):
+    """Stable across edits that move lines: path, code and JSON pointer (plus a repeat count)."""
+    seen: Counter = Counter()
+    for d in diagnostics:
+        key = (d.path, d.code, d.pointer)
+        seen[key] += 1
+        raw = "\0".join((Path(d.path).as_posix(), d.code, d.pointer, str(seen[key])))
+        yield d, hashlib.sha256(raw.encode()).hexdigest()
+
+
+def sarif(run: Run, style: Style) -> str:
+    rules = all_rules()
+    index = {cls.code: i for i, cls in enumerate(rules)}
+    levels = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+    results = []
+    for d, print_ in _fingerprint(run.diagnostics):
+        results.append(
+            {
+                "ruleId": d.code,
+                "ruleIndex": index[d.code],
+                "level": levels[d.severity],
+                "message": {"text": d.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": quote(Path(d.path).as_posix())},
+                            "region": {
+                                "startLine": d.line,
+                                "startColumn": d.column,
+                                "endLine": max(d.end_line, d.line),
+                                "endColumn": max(d.end_column, 1),
+                            },
+                        },
+                        "logicalLocations": [{"fullyQualifiedName": d.pointer or "/", "kind": "member"}],
+                    }
+                ],
+                "partialFingerprints": {"cptlintPointer/v1": print_},
+            }
+        )
+    driver = {
+        "name": "cptlint",
+        "version": __version__,
+        "informationUri": INFORMATION_URI,
+        "rules": [
+            {
+                "id": cls.code,
+                "name": cls.name,
+                "shortDescription": {"text": cls.summary()},
+                "fullDescription": {"text": cls.section("What it checks") or cls.summary()},
+                "help": {"text": cls.documentation(), "markdown": cls.documentation()},
+                "defaultConfiguration": {"level": levels[cls.severity]},
+            }
+            for cls in rules
+        ],
+    }
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(run: Run, style: Style) -> str:
+    kinds = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+    out = []
+    for d in run.diagnostics:
+        props = (
+            f"file={_escape_property(d.path)},line={d.line},col={d.column},"
+            f"endLine={d.end_line},endColumn={d.end_column},title={_escape_property(d.code)}"
+        )
+        out.append(f"::{kinds[d.severity]} {props}::{_escape_data(f'{d.code} {d.message}')}")
+    return "".join(line + "\n" for line in out)
+
+
+def junit(run: Run, style: Style) -> str:
+    by_file: dict[str, list[Diagnostic]] = {path: [] for path in run.files}
+    for d in run.diagnostics:
+        by_file.setdefault(d.path, []).append(d)
+    failing = sum(1 for found in by_file.values() if found)
+    suites = ElementTree.Element("testsuites", name="cptlint", tests=str(len(by_file)), failures=str(failing))
+    suite = ElementTree.SubElement(
+        suites, "testsuite", name="cptlint", tests=str(len(by_file)), failures=str(failing), errors="0", skipped="0"
+    )
+    for path, found in by_file.items():
+        case = ElementTree.SubElement(suite, "testcase", classname="cptlint", name=path)
+        if found:
+            failure = ElementTree.SubElement(
+                case, "failure", message=f"{len(found)} finding{'s' if len(found) != 1 else ''}", type="cptlint"
+            )
+            failure.text = "\n".join(f"{d.line}:{d.column}: {d.code} [{d.severity}] {d.message} ({d.pointer or '/'})" for d in found)
+    ElementTree.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"
+
+
+def gitlab(run: Run, style: Style) -> str:
+    severities = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
+    issues = [
+        {
+            "description": f"{d.code} {d.message}",
+            "check_name": d.code,
+            "fingerprint": print_,
+            "severity": severities[d.severity],
+            "location": {
+                "path": Path(d.path).as_posix(),
+                "positions": {
+                    "begin": {"line": d.line, "column": d.column},
+                    "end": {"line": d.end_line, "column": d.end_column},
+                },
+            },
+        }
+        for d, print_ in _fingerprint(run.diagnostics)
+    ]
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+
+
+REPORTERS = {
+    "text": text,
+    "json": json_format,
+    "sarif": sarif,
+    "github": github,
+    "junit": junit,
+    "gitlab": gitlab,
+}
