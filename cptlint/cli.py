@@ -72,7 +72,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     for path in collect([p for p in paths or (".",) if p != "-"], settings):
         sources.append(Source(str(path), path.read_bytes))
     if "-" in paths:
-        content = click.get_binary_stream("stdin").read()
+        content = sys.stdin.buffer.read()
         name = stdin_filename or "-"
         kind = kind_of(name) if stdin_filename else sniff_kind(content.decode("utf-8", "replace"))
         sources.append(Source(name, lambda: content, kind))

@@ -160,14 +160,14 @@ class Linter:
 
     def _encounter_slots(self, doc: loader.Document, findings: list) -> list[tuple[tuple, object]]:
         """Where the encounters of a file are: (path, value) pairs; SCH004 when there are none."""
-        if not doc.is_readable:
-            return []
         root = doc.root
-        if doc.kind == "lines":
+        if doc.kind == "lines":  # one unreadable line does not hide the others
             slots = [((i,), value) for i, value in enumerate(root) if value is not None]
             if not root:
                 findings.append(("SCH004", "the file holds no encounter", (), False, None))
             return slots
+        if not doc.is_readable:
+            return []
         if root is None:
             findings.append(("SCH004", "the file is empty: it holds no encounter", (), False, None))
             return []
@@ -180,8 +180,6 @@ class Linter:
         return [((), root)]
 
     def _schema_problems(self, doc: loader.Document, slots) -> list[loader.Problem]:
-        if not doc.is_readable or doc.root is None:
-            return []
         if doc.kind == "lines":
             problems = []
             for parts, value in slots:
@@ -189,6 +187,8 @@ class Linter:
                     problem.parts = parts + problem.parts
                     problems.append(problem)
             return problems
+        if not doc.is_readable or doc.root is None:
+            return []
         return schema.validate(doc.root, self.payer_names)
 
     def _add(self, result: FileResult, doc, code, message, parts, key, span, encounter_id) -> None:

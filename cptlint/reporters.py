@@ -16,6 +16,7 @@ from cptlint.diagnostics import Diagnostic, Severity
 from cptlint.engine import Run
 
 INFORMATION_URI = "https://github.com/cptlint/cptlint"
+EXCERPT_WIDTH = 100
 
 
 @dataclass(frozen=True)
@@ -56,14 +57,19 @@ def _excerpt(d: Diagnostic, source: str, style: Style) -> list[str]:
     if not 1 <= d.line <= len(lines):
         return []
     line = lines[d.line - 1].replace("\t", " ")
+    column = d.column
+    if len(line) > EXCERPT_WIDTH:  # long lines (NDJSON): a window around the finding
+        start = max(0, min(column - 1 - EXCERPT_WIDTH // 2, len(line) - EXCERPT_WIDTH))
+        line = ("…" if start else "") + line[start : start + EXCERPT_WIDTH] + ("…" if start + EXCERPT_WIDTH < len(line) else "")
+        column = column - start + (1 if start else 0)
     width = len(str(d.line))
     length = d.end_column - d.column if d.end_line == d.line and d.end_column > d.column else 1
-    caret = _paint("^" * max(1, min(length, len(line) - d.column + 1)), style, fg=_SEVERITY_COLOR[d.severity])
+    caret = _paint("^" * max(1, min(length, len(line) - column + 1)), style, fg=_SEVERITY_COLOR[d.severity])
     gutter = _paint(" " * width + " |", style, fg="blue")
     return [
         gutter,
         _paint(f"{d.line} |", style, fg="blue") + f" {line}",
-        f"{gutter} {' ' * (d.column - 1)}{caret}",
+        f"{gutter} {' ' * (column - 1)}{caret}",
         "",
     ]
 

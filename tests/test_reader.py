@@ -1,0 +1,309 @@
+"""Reading files: values as written, exact positions, and hostile input kept bounded."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from cptlint import loader
+from cptlint.schema import apply_types
+from tests.conftest import codes, lint
+
+
+def typed(text: str):
+    doc = loader.load("x.yaml", text.encode())
+    return apply_types(doc.root)
+
+
+# ------------------------------------------------------------------------ values as written
+
+
+@pytest.mark.parametrize(
+    "source, path, expected",
+    [
+        ("services: [{code: 97140}]", ("services", 0, "code"), "97140"),
+        ("services: [{modifiers: [59]}]", ("services", 0, "modifiers", 0), "59"),
+        ("services: [{modifiers: [GP, 08]}]", ("services", 0, "modifiers", 1), "08"),
+        ("provider: {npi: 0123456789}", ("provider", "npi"), "0123456789"),
+        ("services: [{provider: {npi: 0123456789}}]", ("services", 0, "provider", "npi"), "0123456789"),
+        ("date: 2026-03-14", ("date",), "2026-03-14"),
+        ("services:\n  - start: 09:00", ("services", 0, "start"), "09:00"),
+        ("diagnoses: [M54.50, 1.10]", ("diagnoses", 1), "1.10"),
+        ("id: 1e3", ("id",), "1e3"),
+        ("patient: null", ("patient",), "null"),
+        ("patient: ~", ("patient",), "~"),
+        ("encounters: [{services: [{code: 97140}]}]", ("encounters", 0, "services", 0, "code"), "97140"),
+    ],
+)
+def test_text_fields_keep_what_was_written(source, path, expected):
+    value = typed(source + "\n")
+    for part in path:
+        value = value[part]
+    assert value == expected and type(value) is str
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [("units: 2", 2), ("units: 0", 0), ("units: 08", 8), ("units: two", "two"), ("units: '2'", "2"), ("units: 2.0", 2.0)],
+)
+def test_number_fields_are_numbers_only_when_written_as_numbers(source, expected):
+    value = typed(f"services:\n  - {source}\n")["services"][0]["units"]
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize("written, expected", [("true", True), ("false", False), ("yes", "yes"), ("on", "on"), ("'true'", "true")])
+def test_booleans_follow_yaml_1_2(written, expected):
+    value = typed(f"services:\n  - group: {written}\n")["services"][0]["group"]
+    assert value == expected and type(value) is type(expected)
+
+
+def test_quoted_units_are_a_schema_error_not_a_number():
+    found = lint(
+        """\
+        id: E
+        date: 2026-03-14
+        services:
+          - {code: "97110", units: "2", minutes: 30}
+        """,
+        select=("SCH",),
+    )
+    assert [(d.code, d.message) for d in found] == [("SCH003", 'units must be a whole number, got "2"')]
+
+
+def test_unquoted_code_in_yaml_is_accepted_as_text():
+    found = lint("id: E\ndate: 2026-03-14\nservices:\n  - {code: 97110, units: 1, minutes: 15}\n", select=("SCH",))
+    assert found == []
+
+
+def test_number_for_code_in_json_is_reported_with_a_hint():
+    found = lint('{"id": "E", "date": "2026-03-14", "services": [{"code": 97110, "units": 1}]}', "e.json", select=("SCH",))
+    assert [d.message for d in found] == ['code must be text, got 97110 (write it in quotes: "97110")']
+
+
+def test_explicit_tags():
+    assert typed("a: !!str 5\nb: !!int '7'\n") == {"a": "5", "b": 7}
+    doc = loader.load("x.yaml", b"a: !!int seven\n")
+    assert doc.problems[0].code == "SCH001" and "!!int" in doc.problems[0].message
+    doc = loader.load("x.yaml", b"a: !custom x\n")
+    assert doc.problems[0].message == "unsupported YAML tag !custom"
+
+
+def test_merge_keys_and_anchors():
+    value = typed("base: &b {units: 1, minutes: 15}\nline:\n  <<: *b\n  minutes: 20\n")
+    assert value["line"] == {"units": 1, "minutes": 20}
+
+
+# ------------------------------------------------------------------------------- positions
+
+
+YAML_DOC = """\
+id: ENC-1
+date: 2026-03-14
+services:
+  - code: "97140"
+    units: two
+    modifiers: [GP, 59, "XS"]
+  - code: "97110"
+    units: 1
+    bogus: 3
+"""
+
+
+@pytest.mark.parametrize(
+    "parts, key, expected",
+    [
+        (("id",), False, (1, 5, 1, 10)),
+        (("id",), True, (1, 1, 1, 3)),
+        (("services", 0, "units"), False, (5, 12, 5, 15)),
+        (("services", 0, "modifiers", 1), False, (6, 21, 6, 23)),
+        (("services", 0, "modifiers", 2), False, (6, 25, 6, 29)),
+        (("services", 1, "bogus"), True, (9, 5, 9, 10)),
+        (("services", 1, "minutes"), False, (7, 5, 10, 1)),  # missing: its parent
+        (("services", 7), False, (4, 3, 10, 1)),  # no such index: the list
+    ],
+)
+def test_yaml_positions(parts, key, expected):
+    span = loader.load("x.yaml", YAML_DOC.encode()).span(parts, key)
+    assert (span.line, span.column, span.end_line, span.end_column) == expected
+
+
+JSON_DOC = '{\n\t"id": "ENC-1",\n\t"services": [\n\t\t{"code": "97140", "units": "two"},\n\t\t{"code": "97110", "units": 1, "bogus": [1, {"x": null}]}\n\t]\n}\n'
+
+
+@pytest.mark.parametrize(
+    "parts, key, expected",
+    [
+        (("id",), False, (2, 8, 2, 15)),
+        (("id",), True, (2, 2, 2, 6)),
+        (("services", 0, "units"), False, (4, 30, 4, 35)),
+        (("services", 1, "bogus"), True, (5, 33, 5, 40)),
+        (("services", 1, "bogus", 1, "x"), False, (5, 52, 5, 56)),
+        (("services", 1, "minutes"), False, (5, 3, 5, 59)),
+    ],
+)
+def test_json_positions(parts, key, expected):
+    doc = loader.load("x.json", JSON_DOC.encode())
+    span = doc.span(parts, key)
+    assert (span.line, span.column, span.end_line, span.end_column) == expected
+
+
+def test_positions_in_diagnostics_for_yaml_and_json():
+    yaml_found = lint(YAML_DOC.replace("ENC-1", "E").replace("2026", "2026"), select=("SCH",))
+    assert [(d.line, d.column, d.pointer, d.message) for d in yaml_found] == [
+        (5, 12, "/services/0/units", 'units must be a whole number, got "two"'),
+        (9, 5, "/services/1/bogus", 'unknown field "bogus" in service 2'),
+    ]
+    json_found = lint(JSON_DOC.replace('"id"', '"date": "2026-03-14", "id"'), "x.json", select=("SCH",))
+    assert [(d.line, d.column, d.pointer) for d in json_found] == [(4, 30, "/services/0/units"), (5, 33, "/services/1/bogus")]
+
+
+def test_missing_key_points_at_its_parent_and_names_it():
+    found = lint("id: E\ndate: 2026-03-14\nservices:\n  - code: '97110'\n    minutes: 15\n", select=("SCH",))
+    assert [(d.line, d.column, d.pointer, d.message) for d in found] == [
+        (4, 5, "/services/0/units", 'service 1 is missing "units"')
+    ]
+
+
+def test_encounters_list_pointers_and_ids():
+    found = lint(
+        """\
+        encounters:
+          - id: A
+            date: 2026-03-14
+            services: [{code: "97110", units: 1, minutes: 15}]
+          - id: B
+            date: 2026-03-14
+            services: [{code: "97110", units: -1, minutes: 15}]
+        """,
+        select=("SCH",),
+    )
+    assert [(d.pointer, d.encounter, d.line) for d in found] == [("/encounters/1/services/0/units", "B", 7)]
+
+
+def test_ndjson_lines_are_records():
+    text = (
+        '{"id": "A", "date": "2026-03-14", "services": [{"code": "97110", "units": 1, "minutes": 15}]}\n'
+        "\n"
+        '{"id": "B", "date": "2026-03-14", "services": [{"code": "97110", "units": "x", "minutes": 15}]}\n'
+        "{not json\n"
+    )
+    found = lint(text, "visits.ndjson", select=("SCH",))
+    assert [(d.code, d.line, d.column, d.pointer, d.encounter) for d in found] == [
+        ("SCH003", 3, 75, "/1/services/0/units", "B"),
+        ("SCH001", 4, 2, "/2", None),
+    ]
+
+
+# --------------------------------------------------------------------------- input errors
+
+
+def test_invalid_yaml_is_placed_where_the_parser_stopped():
+    found = lint("id: E\ndate: 2026-03-14\nservices: [{code: '97110', units: 1\n")
+    assert [(d.code, d.line) for d in found] == [("SCH001", 4)]
+    assert found[0].message.startswith("not valid YAML:")
+
+
+def test_invalid_json():
+    found = lint('{"id": "E",\n  "date": }', "x.json")
+    assert [(d.code, d.line, d.column) for d in found] == [("SCH001", 2, 11)]
+
+
+def test_duplicate_key_at_second_occurrence_yaml_and_json():
+    found = lint("id: E\ndate: 2026-03-14\nid: F\nservices: [{code: '97110', units: 1, minutes: 15}]\n", select=("SCH",))
+    assert [(d.code, d.line, d.column, d.pointer) for d in found] == [("SCH002", 3, 1, "/id")]
+    found = lint('{"id": "E", "date": "2026-03-14",\n "id": "F", "services": [{"code": "97110", "units": 1, "minutes": 15}]}', "x.json", select=("SCH",))
+    assert [(d.code, d.line, d.column, d.pointer, d.encounter) for d in found] == [("SCH002", 2, 2, "/id", "E")]
+
+
+@pytest.mark.parametrize("text", ["", "# nothing here\n", "---\n"])
+def test_empty_file(text):
+    assert codes(lint(text)) == ["SCH004"]
+
+
+def test_empty_encounters_list():
+    found = lint("encounters: []\n")
+    assert [(d.code, d.pointer) for d in found] == [("SCH004", "/encounters")]
+
+
+def test_top_level_list_is_a_schema_error():
+    assert codes(lint("- id: E\n")) == ["SCH003"]
+
+
+def test_two_yaml_documents():
+    found = lint("id: A\n---\nid: B\n")
+    assert [(d.code, d.line) for d in found] == [("SCH001", 2)]
+
+
+# ---------------------------------------------------------------------------- hostile input
+
+
+def _bounded(content: bytes, name: str = "x.yaml"):
+    from cptlint.config import Settings
+    from cptlint.engine import Linter, Source
+
+    started = time.perf_counter()
+    found = Linter(Settings()).run([Source(name, lambda: content), Source("ok.yaml", lambda: b"encounters: []\n")]).diagnostics
+    assert time.perf_counter() - started < 30  # a hang, not a benchmark: the real bound is far lower
+    assert "ok.yaml" in {d.path for d in found}  # the run went on to the next file
+    return [d for d in found if d.path == name]
+
+
+def test_alias_bomb_is_refused():
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i, name in enumerate("bcdefghij"):
+        prev = "abcdefghij"[i]
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    found = _bounded("\n".join(lines).encode())
+    assert codes(found) == ["SCH001"] and "alias bomb" in found[0].message
+
+
+@pytest.mark.parametrize("name", ["deep.yaml", "deep.json"])
+def test_deep_nesting_flow(name):
+    found = _bounded(b"[" * 5000 + b"]" * 5000, name)
+    assert codes(found) == ["SCH001"] and "nested deeper than 64" in found[0].message
+
+
+def test_deep_nesting_block_yaml():
+    text = "".join("  " * i + f"k{i}:\n" for i in range(5000)) + "  " * 5000 + "v\n"
+    found = _bounded(text.encode())
+    assert codes(found) == ["SCH001"]
+
+
+def test_non_utf8_bytes():
+    found = _bounded(b"id: E\nnote: caf\xe9\n")
+    assert [(d.code, d.line, d.column) for d in found] == [("SCH001", 2, 10)]
+    assert "not UTF-8" in found[0].message
+
+
+@pytest.mark.parametrize("name", ["nul.yaml", "nul.json"])
+def test_nul_byte(name):
+    content = b"id: E\x00\n" if name.endswith("yaml") else b'{"id": "E\x00"}'
+    assert codes(_bounded(content, name)) == ["SCH001"]
+
+
+@pytest.mark.parametrize("name", ["bom.yaml", "bom.json"])
+def test_bom_is_skipped(name):
+    body = b"id: E\ndate: 2026-03-14\nservices: [{code: '97110', units: 1, minutes: 15}]\n"
+    if name.endswith("json"):
+        body = json.dumps({"id": "E", "date": "2026-03-14", "services": [{"code": "97110", "units": 1, "minutes": 15}]}).encode()
+    found = _bounded(b"\xef\xbb\xbf" + body, name)
+    assert [d for d in found if d.code.startswith("SCH")] == []
+
+
+def test_two_megabyte_file():
+    service = '  - {code: "97110", units: 1, minutes: 15, notes: "' + "x" * 60 + '"}\n'
+    body = "id: E\ndate: 2026-03-14\nservices:\n" + service * (2_000_000 // len(service))
+    assert len(body) > 1_900_000
+    found = _bounded(body.encode())
+    assert not [d for d in found if d.code.startswith("SCH")]
+
+
+def test_unreadable_path_is_a_finding(tmp_path):
+    from cptlint.config import Settings
+    from cptlint.engine import Linter
+
+    missing = tmp_path / "gone.yaml"
+    found = Linter(Settings()).lint_paths([missing]).diagnostics
+    assert [(d.code, d.path) for d in found] == [("SCH001", str(missing))]
