@@ -21,7 +21,18 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_PAYER = "medicare"
-KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "severity", "payer", "exclude", "extend-rules", "fail-on")
+KEYS = (
+    "select",
+    "extend-select",
+    "ignore",
+    "per-file-ignores",
+    "severity",
+    "payer",
+    "exclude",
+    "extend-rules",
+    "fail-on",
+    "mue-file",
+)
 
 
 class ConfigError(Exception):
@@ -38,6 +49,7 @@ class Settings:
     payer: str = DEFAULT_PAYER
     exclude: tuple[str, ...] = ()
     extend_rules: tuple[Path, ...] = ()
+    mue_file: Path | None = None
     fail_on: Severity = Severity.WARNING
     root: Path = field(default_factory=Path.cwd)  # globs are relative to it
     source: Path | None = None  # the configuration file read, if any
@@ -157,6 +169,10 @@ def from_table(table: dict, path: Path) -> Settings:
         values["extend_rules"] = tuple(
             (root / p).resolve() for p in _strings(table["extend-rules"], f"{where}: extend-rules")
         )
+    if "mue-file" in table:
+        if not isinstance(table["mue-file"], str):
+            raise ConfigError(f"{where}: mue-file must be a path")
+        values["mue_file"] = (root / table["mue-file"]).resolve()
     if "per-file-ignores" in table:
         entries = _table(table["per-file-ignores"], f"{where}: per-file-ignores")
         values["per_file_ignores"] = tuple(

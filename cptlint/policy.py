@@ -38,6 +38,12 @@ class CodeInfo:
     category: str
     therapy: str = "never"
     one_on_one: bool = False
+    spinal_regions: tuple[int, int] | None = None
+    extraspinal: bool = False
+
+    @property
+    def is_spinal_cmt(self) -> bool:
+        return self.spinal_regions is not None
 
 
 @dataclass(frozen=True)
@@ -66,9 +72,17 @@ class Payer:
     therapy_modifiers: str = "optional"
     assistant_modifiers: str = "optional"
     cmt_active_treatment: str = "optional"
-    segmental_dysfunction_first: bool = False
+    cmt_primary_diagnoses: tuple[str, ...] = ()
     modality_cap: int | None = None
     covered_by_discipline: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MueEdit:
+    """A Medically Unlikely Edit: most units per line (indicator 1) or per date of service."""
+
+    value: int
+    per_line: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +100,7 @@ class Policy:
     regions: dict[str, Region]
     aliases: dict[str, str]
     techniques: dict[str, str]
-    mue: dict[str, int]
+    mue: dict[str, MueEdit]
     payers: dict[str, Payer]
     fingerprint: str
 
@@ -108,12 +122,12 @@ class Policy:
         return self.codes.get(code)
 
 
-def load_policy(extend: tuple[Path, ...] = ()) -> Policy:
-    return _load(tuple(Path(p).resolve() for p in extend))
+def load_policy(extend: tuple[Path, ...] = (), mue_file: Path | None = None) -> Policy:
+    return _load(tuple(Path(p).resolve() for p in extend), Path(mue_file).resolve() if mue_file else None)
 
 
 @lru_cache(maxsize=8)
-def _load(extend: tuple[Path, ...]) -> Policy:
+def _load(extend: tuple[Path, ...], mue_file: Path | None) -> Policy:
     raw: dict = {"codes": {}, "pairs": {}, "modifiers": {}, "regions": {}, "aliases": {}, "techniques": {}, "mue": {}, "payers": {}}
     digest = hashlib.sha256()
     for directory in (data.rules_dir(), *extend):
@@ -127,7 +141,42 @@ def _load(extend: tuple[Path, ...]) -> Policy:
             content = path.read_bytes()
             digest.update(relative.encode() + b"\0" + content + b"\0")
             _merge(raw, kind, path, _read(path, content, kind))
+    raw["mue"] = {code: MueEdit(value) for code, value in raw["mue"].items()}
+    if mue_file is not None:
+        try:
+            content = mue_file.read_bytes()
+        except OSError as err:
+            raise PolicyError(f"{mue_file}: cannot read the MUE file: {err.strerror or err}") from None
+        digest.update(b"mue\0" + content)
+        raw["mue"].update(read_mue_csv(mue_file, content))
     return _build(raw, digest.hexdigest())
+
+
+def read_mue_csv(path: Path, content: bytes) -> dict[str, MueEdit]:
+    """The CMS practitioner MUE file: a notice, then the header row
+    `HCPCS/CPT Code, Practitioner Services MUE Values, MUE Adjudication Indicator, MUE Rationale`."""
+    import csv
+
+    rows = list(csv.reader(content.decode("utf-8-sig", errors="replace").splitlines()))
+    for number, row in enumerate(rows):
+        cells = [c.strip().lower() for c in row]
+        value_at = next((i for i, c in enumerate(cells) if "mue value" in c), None)
+        indicator_at = next((i for i, c in enumerate(cells) if "adjudication indicator" in c), None)
+        if value_at is not None and indicator_at is not None:
+            break
+    else:
+        raise PolicyError(f"{path}: no header row with MUE values and adjudication indicators")
+    edits = {}
+    for line, row in enumerate(rows[number + 1 :], start=number + 2):
+        if not row or not row[0].strip():
+            continue
+        try:
+            value = int(row[value_at].strip())
+        except (ValueError, IndexError):
+            raise PolicyError(f"{path}:{line}: MUE value is not a whole number") from None
+        indicator = row[indicator_at].strip()[:1] if len(row) > indicator_at else ""
+        edits[row[0].strip()] = MueEdit(value, per_line=indicator == "1")
+    return edits
 
 
 def _read(path: Path, content: bytes, kind: str) -> dict:
@@ -186,13 +235,22 @@ def _build(raw: dict, fingerprint: str) -> Policy:
         if target not in regions:
             raise PolicyError(f'region alias "{alias}" maps to "{target}", which is not a region')
     return Policy(
-        codes={code: CodeInfo(code, **spec) for code, spec in raw["codes"].items()},
+        codes={code: _code_info(code, spec) for code, spec in raw["codes"].items()},
         pairs={key: PairEdit(**spec) for key, spec in raw["pairs"].items()},
         modifiers=raw["modifiers"],
         regions=regions,
         aliases=raw["aliases"],
         techniques=raw["techniques"],
         mue=raw["mue"],
-        payers={name: Payer(name, **spec) for name, spec in raw["payers"].items()},
+        payers={name: _payer(name, spec) for name, spec in raw["payers"].items()},
         fingerprint=fingerprint,
     )
+
+
+def _code_info(code: str, spec: dict) -> CodeInfo:
+    spinal = spec.get("spinal_regions")
+    return CodeInfo(code, **{**spec, "spinal_regions": tuple(spinal) if spinal else None})
+
+
+def _payer(name: str, spec: dict) -> Payer:
+    return Payer(name, **{**spec, "cmt_primary_diagnoses": tuple(spec.get("cmt_primary_diagnoses", ()))})

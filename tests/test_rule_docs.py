@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cptlint.checks import REGISTRY, all_rules
@@ -9,6 +11,17 @@ from cptlint.checks.base import SECTIONS
 from tests.conftest import lint
 
 RULES = all_rules()
+SETUP = re.compile(r"^# with (\S+): (.*)$", re.M)
+
+
+def lint_example(text: str, tmp_path):
+    """Lint a documented example; a leading `# with FILE: CONTENT` line adds that rules file."""
+    extra = SETUP.findall(text)
+    for name, content in extra:
+        target = tmp_path / "rules" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content + "\n")
+    return lint(text, extend_rules=(tmp_path / "rules",) if extra else ())
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
@@ -20,13 +33,13 @@ def test_documentation_has_every_section(rule):
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
-def test_failing_example_triggers_the_rule(rule):
-    assert rule.code in {d.code for d in lint(rule.example("Fails"))}
+def test_failing_example_triggers_the_rule(rule, tmp_path):
+    assert rule.code in {d.code for d in lint_example(rule.example("Fails"), tmp_path)}
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
-def test_passing_example_gives_no_finding_at_all(rule):
-    assert [(d.code, d.message) for d in lint(rule.example("Passes"))] == []
+def test_passing_example_gives_no_finding_at_all(rule, tmp_path):
+    assert [(d.code, d.message) for d in lint_example(rule.example("Passes"), tmp_path)] == []
 
 
 def test_codes_names_and_severities_are_unique_and_well_formed():

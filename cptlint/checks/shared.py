@@ -1,0 +1,110 @@
+"""Small facts about services that several rules need, computed one way."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from cptlint.model import Day, Service
+from cptlint.policy import Policy
+
+THERAPY_DISCIPLINE = {"PT": "PT", "PTA": "PT", "OT": "OT", "OTA": "OT", "SLP": "SLP"}
+
+
+def is_billed(service: Service) -> bool:
+    """A line with 0 units was performed and documented but is not on the claim."""
+    return service.units > 0
+
+
+def category(service: Service, policy: Policy) -> str | None:
+    info = policy.code(service.code)
+    return info.category if info else None
+
+
+def is_timed(service: Service, policy: Policy) -> bool:
+    info = policy.code(service.code)
+    return bool(info and info.timed)
+
+
+def regions(service: Service, policy: Policy) -> set[str]:
+    """The canonical regions a line treats (aliases resolved, unknown names left out)."""
+    found = (policy.region(name) for name in service.regions)
+    return {region.name for region in found if region is not None}
+
+
+def overlap(a: Service, b: Service) -> bool | None:
+    """Whether two time blocks overlap; blocks that only touch do not. None: not recorded."""
+    if not (a.has_time_block and b.has_time_block):
+        return None
+    return a.start_minute < b.end_minute and b.start_minute < a.end_minute
+
+
+def contiguous(a: Service, b: Service) -> bool | None:
+    """Whether two time blocks form one continuous stretch (overlapping or touching)."""
+    if not (a.has_time_block and b.has_time_block):
+        return None
+    return a.start_minute <= b.end_minute and b.start_minute <= a.end_minute
+
+
+def clinician(service: Service) -> tuple:
+    """Who rendered a line: the NPI when written, else the encounter whose provider it is."""
+    provider = service.provider
+    if provider is not None and provider.npi:
+        return ("npi", provider.npi)
+    if service.own_provider is None:
+        return ("encounter", id(service.encounter))
+    return ("line", id(service))
+
+
+def same_clinician(a: Service, b: Service) -> bool:
+    return clinician(a) == clinician(b)
+
+
+def discipline(service: Service, policy: Policy) -> str | None:
+    """The therapy discipline a line belongs to: its GP/GO/GN modifier, else its provider's."""
+    for modifier, disciplines in policy.modifiers.get("therapy", {}).items():
+        if modifier in service.modifiers:
+            return THERAPY_DISCIPLINE.get(disciplines[0], disciplines[0])
+    provider = service.provider
+    return THERAPY_DISCIPLINE.get(provider.discipline) if provider and provider.discipline else None
+
+
+def timed_pools(day: Day, policy: Policy) -> dict[str | None, list[Service]]:
+    """A day's timed lines, by discipline: PT and OT minutes are counted apart."""
+    pools: dict[str | None, list[Service]] = defaultdict(list)
+    for service in day.services:
+        if is_timed(service, policy):
+            pools[discipline(service, policy)].append(service)
+    return pools
+
+
+def pair_lines(day: Day, policy: Policy):
+    """Billed lines of one clinician that an NCCI pair edit covers: (edit, column-1 line, column-2 line)."""
+    lines = [s for s in day.services if is_billed(s)]
+    for i, a in enumerate(lines):
+        for b in lines[i + 1 :]:
+            if a.code == b.code or not same_clinician_or_unknown(a, b):
+                continue
+            edit = policy.pair_edit(a.code, b.code, day.date)
+            if edit is not None:
+                first, second = (a, b) if a.code == edit.column1 else (b, a)
+                yield edit, first, second
+
+
+def same_clinician_or_unknown(a: Service, b: Service) -> bool:
+    """Pair edits bind one provider's claims: lines with two different NPIs are not a pair."""
+    pa, pb = a.provider, b.provider
+    if pa is not None and pb is not None and pa.npi and pb.npi:
+        return pa.npi == pb.npi
+    return True
+
+
+def bypass_modifiers(service: Service, policy: Policy) -> list[str]:
+    return [m for m in service.modifiers if m in policy.modifiers.get("bypass", ())]
+
+
+def cmt_overlap(first: Service, second: Service, policy: Policy) -> set[str]:
+    """Regions that both a CMT line and a 97140 line treat (REG001's territory)."""
+    categories = {category(first, policy), category(second, policy)}
+    if categories != {"cmt", "manual_therapy"}:
+        return set()
+    return regions(first, policy) & regions(second, policy)
