@@ -1,0 +1,257 @@
+"""Units versus minutes: the CMS worked examples, property tests, and each UNT rule's edges."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cptlint.timerules import TotalTimeAllowance, per_code_units, units_for
+from tests.conftest import codes, lint, lint_files
+
+VISIT = """\
+id: E
+date: 2026-03-14
+payer: {payer}
+patient: P-1
+provider: {{npi: "1234567893", discipline: PT}}
+diagnoses: [M54.50]
+services:
+{lines}
+"""
+
+# Codes whose lines need nothing but GP, minutes and a pointer to be clean.
+PLAIN = {"97110", "97112", "97116", "97035", "97530", "97032"}
+
+
+def visit(billing: dict[str, tuple[int, int]], payer: str = "medicare") -> str:
+    lines = []
+    for code, (minutes, units) in billing.items():
+        line = f'  - {{code: "{code}", units: {units}, minutes: {minutes}, modifiers: [GP], diagnosis_pointers: [1]'
+        if code in ("97140", "97124"):
+            technique = "joint_mobilization" if code == "97140" else "effleurage"
+            line += f", regions: [lumbar], techniques: [{technique}], response: Better, goal: Lift groceries"
+        lines.append(line + "}")
+    return VISIT.format(payer=payer, lines="\n".join(lines))
+
+
+def unt(billing, payer="medicare"):
+    return [c for c in codes(lint(visit(billing, payer))) if c.startswith("UNT")]
+
+
+# Minutes and the units CMS's examples say to bill (billing-rules.md §1.4).
+CMS_EXAMPLES = [
+    ("Ex.1", {"97112": (24, 2), "97110": (23, 1)}),
+    ("Ex.2", {"97112": (20, 2), "97110": (20, 1)}),
+    ("Ex.2 other way", {"97112": (20, 1), "97110": (20, 2)}),
+    ("Ex.3", {"97110": (33, 2), "97140": (7, 1)}),
+    ("Ex.4", {"97110": (18, 1), "97140": (13, 1), "97116": (10, 1), "97035": (8, 0)}),
+    ("Ex.5", {"97112": (7, 1), "97110": (7, 0), "97140": (7, 0)}),
+    ("Ex.5 other choice", {"97112": (7, 0), "97110": (7, 0), "97140": (7, 1)}),
+    ("A52758 Ex.1", {"97140": (20, 2), "97110": (20, 1)}),
+    ("A52758 Ex.2", {"97140": (35, 2), "97035": (7, 1)}),
+    ("WebPT 15+8", {"97140": (15, 1), "97035": (8, 1)}),
+    ("WebPT four codes", {"97110": (30, 2), "97140": (15, 1), "97035": (8, 1)}),
+    ("UTHealth", {"97110": (18, 1), "97140": (10, 1)}),
+    ("DC 10+10", {"97110": (10, 1), "97112": (10, 0)}),
+]
+
+
+@pytest.mark.parametrize("name, billing", CMS_EXAMPLES, ids=[n for n, _ in CMS_EXAMPLES])
+def test_cms_worked_examples_bill_cleanly(name, billing):
+    assert unt(billing) == []
+
+
+@pytest.mark.parametrize(
+    "billing, expected",
+    [
+        ({"97112": (20, 3), "97110": (20, 0)}, ["UNT002"]),  # Ex.2: not 3 units of one code
+        ({"97110": (33, 1), "97140": (7, 2)}, ["UNT002"]),  # Ex.3 turned around
+        ({"97110": (18, 1), "97140": (13, 1), "97116": (10, 0), "97035": (8, 1)}, ["UNT002"]),  # Ex.4: not 97035
+        ({"97110": (10, 1), "97112": (10, 1)}, ["UNT001"]),  # DC Q&A: 20 minutes are one unit
+        ({"97112": (24, 2), "97110": (23, 2)}, ["UNT001"]),
+        ({"97110": (7, 1)}, ["UNT001"]),  # one service under 8 minutes
+        ({"97110": (38, 2)}, ["UNT004"]),
+        ({"97110": (30, 2), "97140": (8, 0)}, ["UNT004"]),  # a 0-unit line's minutes count
+    ],
+)
+def test_cms_violations(billing, expected):
+    assert unt(billing) == expected
+
+
+def test_webpt_untimed_minutes_do_not_count():
+    text = visit({"97110": (30, 2), "97140": (15, 1), "97035": (8, 1)}).replace(
+        "services:\n", 'services:\n  - {code: "97014", units: 1, minutes: 30, modifiers: [GP], diagnosis_pointers: [1]}\n'
+    )
+    assert [c for c in codes(lint(text)) if c.startswith("UNT")] == []
+
+
+@pytest.mark.parametrize(
+    "billing, expected",
+    [
+        ({"97110": (10, 1), "97116": (10, 1)}, []),  # WebPT Rule of 8s: 2 units
+        ({"97110": (8, 1), "97112": (8, 1), "97116": (8, 1)}, []),  # AAPC thread: 3 units per code
+        ({"97110": (33, 2), "97140": (7, 1)}, ["UNT001"]),
+        ({"97110": (33, 2), "97140": (7, 0)}, []),
+        ({"97112": (24, 2), "97110": (23, 2)}, []),
+        ({"97110": (22, 2)}, ["UNT001"]),
+        ({"97110": (23, 1)}, ["UNT004"]),
+        ({"97112": (20, 3), "97110": (20, 0)}, ["UNT001", "UNT004"]),  # no spreading per code
+    ],
+)
+def test_per_code_rule(billing, expected):
+    assert sorted(unt(billing, payer="commercial")) == expected
+
+
+def test_unt001_message_and_place():
+    (d,) = [d for d in lint(visit({"97110": (30, 3)})) if d.code == "UNT001"]
+    assert d.message == "3 timed units billed for 30 timed minutes; the CMS 8-minute rule allows 2"
+    assert (d.line, d.pointer) == (8, "/services/0/units")
+
+
+def test_unt002_message_names_the_allowed_spread():
+    (d,) = [d for d in lint(visit({"97110": (33, 1), "97140": (7, 2)})) if d.code == "UNT002"]
+    assert d.message == (
+        "units are spread against the CMS 8-minute rule: 40 minutes allow 97110 (33 min) 2, 97140 (7 min) 1; "
+        "billed 97110 (33 min) 1, 97140 (7 min) 2"
+    )
+    assert d.pointer == "/services/1/units"
+
+
+def test_disciplines_are_counted_apart():
+    text = visit({"97110": (10, 1), "97530": (10, 1)}).replace(
+        'code: "97530", units: 1, minutes: 10, modifiers: [GP]', 'code: "97530", units: 1, minutes: 10, modifiers: [GO]'
+    )
+    # PT 10 minutes = 1 unit, OT 10 minutes = 1 unit; pooled they would allow only 1
+    assert "UNT001" not in codes(lint(text.replace("discipline: PT", "discipline: PT")))
+
+
+def test_a_day_spans_files_and_encounters():
+    # each visit is clean alone; together 33 minutes allow 2 units, and 3 were billed
+    morning = visit({"97110": (23, 2)}).replace("id: E", "id: AM")
+    evening = visit({"97112": (10, 1)}).replace("id: E", "id: PM")
+    assert [d for d in lint(morning) + lint(evening) if d.code.startswith("UNT")] == []
+    found = lint_files({"am.yaml": morning, "pm.yaml": evening})
+    assert [(d.code, d.path, d.encounter) for d in found if d.code.startswith("UNT")] == [("UNT001", "am.yaml", "AM")]
+    other_patient = evening.replace("patient: P-1", "patient: P-2")
+    assert [d for d in lint_files({"am.yaml": morning, "pm.yaml": other_patient}) if d.code.startswith("UNT")] == []
+
+
+def test_day_rules_skip_a_day_with_a_broken_encounter():
+    morning = visit({"97110": (20, 1)}).replace("id: E", "id: AM")
+    evening = visit({"97112": (20, 2)}).replace("id: E", "id: PM").replace("units: 2", 'units: "2"')
+    found = lint_files({"am.yaml": morning, "pm.yaml": evening})
+    assert codes(found) == ["SCH003"]
+
+
+def test_unt003_timed_code_without_minutes():
+    text = visit({"97110": (30, 2)}).replace(", minutes: 30", "")
+    found = [d for d in lint(text) if d.code.startswith("UNT")]
+    assert [(d.code, d.pointer, d.line) for d in found] == [("UNT003", "/services/0/minutes", 8)]
+    untimed = visit({"97110": (30, 2)}).replace('"97110", units: 2, minutes: 30', '"97161", units: 1')
+    assert [d for d in lint(untimed) if d.code.startswith("UNT")] == []
+
+
+def test_unt005_untimed_units_summed_over_the_day():
+    text = VISIT.format(
+        payer="medicare",
+        lines='  - {code: "97012", units: 1, modifiers: [GP], diagnosis_pointers: [1]}\n'
+        '  - {code: "97012", units: 1, modifiers: [GP], diagnosis_pointers: [1]}',
+    )
+    found = [d for d in lint(text) if d.code == "UNT005"]
+    assert [(d.pointer, d.message) for d in found] == [
+        ("/services/1/units", "97012 (mechanical traction) is untimed: one unit per day, 2 billed")
+    ]
+
+
+def test_unt006_same_timed_code_twice():
+    text = VISIT.format(
+        payer="medicare",
+        lines='  - {code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}\n'
+        '  - {code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}',
+    )
+    found = [d for d in lint(text) if d.code.startswith("UNT")]
+    assert [(d.code, d.pointer) for d in found] == [("UNT006", "/services/1/code")]
+
+
+def test_unt007_mue_from_rules_file_and_cms_csv(tmp_path):
+    from cptlint.config import Settings
+    from cptlint.engine import Linter, Source
+
+    text = visit({"97110": (75, 5)})
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "mue.yaml").write_text('mue: {"97110": 4}\n')
+    settings = Settings(extend_rules=(tmp_path / "rules",))
+    found = Linter(settings).run([Source("v.yaml", text.encode)]).diagnostics
+    assert [(d.code, d.message) for d in found] == [("UNT007", "5 units of 97110 for the day: its Medically Unlikely Edit allows 4")]
+    csv = tmp_path / "MCR_MUE_PractitionerServices_Eff_01-01-2026.csv"
+    csv.write_text(
+        "CPT codes and descriptions only are copyright American Medical Association.\n"
+        "HCPCS/CPT Code,Practitioner Services MUE Values,MUE Adjudication Indicator,MUE Rationale\n"
+        '97110,6,3 Date of Service Edit: Clinical,Clinical: Data\n'
+        '97112,2,1 Line Edit,Clinical: Data\n'
+    )
+    settings = Settings(mue_file=csv)
+    assert [d for d in Linter(settings).run([Source("v.yaml", text.encode)]).diagnostics] == []
+    line_edit = visit({"97112": (45, 3)})
+    found = Linter(settings).run([Source("v.yaml", line_edit.encode)]).diagnostics
+    assert [(d.code, d.message) for d in found] == [("UNT007", "3 units of 97112 on one line: its Medically Unlikely Edit allows 2")]
+
+
+# ----------------------------------------------------------------------- property tests
+
+
+def reference_allocations(minutes: dict[str, int]) -> set[tuple[int, ...]]:
+    """Every allocation the CMS procedure can produce, by trying every tie-break order."""
+    codes_ = list(minutes)
+    total = sum(minutes.values())
+    allowed = next(n for n in itertools.count() if 15 * n + 7 >= total and (n == 0 or 15 * (n - 1) + 8 <= total))
+    full = {c: minutes[c] // 15 for c in codes_}
+    left = allowed - sum(full.values())
+    results = set()
+    for order in itertools.permutations(codes_):
+        ranked = sorted(order, key=lambda c: -(minutes[c] % 15))  # stable: order breaks ties
+        lucky = set(ranked[:left])
+        results.add(tuple(full[c] + (c in lucky) for c in codes_))
+    return results
+
+
+visits = st.dictionaries(
+    st.sampled_from(["97110", "97112", "97116", "97140", "97530"]), st.integers(0, 70), min_size=1, max_size=4
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(visits, st.data())
+def test_total_time_rule_matches_the_reference_procedure(minutes, data):
+    allowance = TotalTimeAllowance(minutes)
+    reference = reference_allocations(minutes)
+    assert all(sum(a) == allowance.total for a in reference)
+    assert tuple(allowance.allocation().values()) in reference
+    billed = {c: data.draw(st.integers(0, 6)) for c in minutes}
+    dominated = any(all(billed[c] <= a[i] for i, c in enumerate(minutes)) for a in reference)
+    assert allowance.allows(billed) == dominated
+    for i, code in enumerate(minutes):
+        assert allowance.most(code) == max(a[i] for a in reference)
+
+
+@given(st.integers(0, 600))
+def test_units_table(total):
+    n = units_for(total)
+    assert (n == 0 and total <= 7) or (15 * (n - 1) + 8 <= total <= 15 * n + 7)
+
+
+@given(visits)
+def test_per_code_never_pools(minutes):
+    assert per_code_units(minutes) == {c: units_for(m) for c, m in minutes.items()}
+    assert sum(per_code_units(minutes).values()) >= TotalTimeAllowance(minutes).total - len(minutes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(visits)
+def test_linter_accepts_exactly_the_reference_allocations(minutes):
+    allocation = TotalTimeAllowance(minutes).allocation()
+    billing = {c: (m, allocation[c]) for c, m in minutes.items()}
+    assert unt(billing) == []
