@@ -104,10 +104,11 @@ def list_rules(output_format) -> None:
         ]
         click.echo(json.dumps(rows, indent=2))
         return
-    width = max(len(r.name) for r in rules)
+    code_width = max(len(r.code) for r in rules)
+    name_width = max(len(r.name) for r in rules)
     for r in rules:
         fix = {"safe": "fix", "unsafe": "fix*"}.get(r.fixable or "", "")
-        click.echo(f"{r.code}  {r.name:<{width}}  {str(r.severity):<7}  {fix:<4}  {r.summary()}")
+        click.echo(f"{r.code:<{code_width}}  {r.name:<{name_width}}  {str(r.severity):<7}  {fix:<4}  {r.summary()}")
 
 
 @main.command()

@@ -87,7 +87,6 @@ class UnitsExceedMinutes(Rule):
     name = "units-exceed-minutes"
     severity = Severity.ERROR
     scope = "day"
-    fixable = "safe"
 
     def check(self, day: Day, policy):
         for minutes, billed, first in _pools(day, policy):
@@ -284,7 +283,6 @@ class UnitsBelowMinutes(Rule):
     code = "UNT004"
     name = "units-below-minutes"
     severity = Severity.WARNING
-    fixable = "unsafe"
 
     scope = "day"
 
@@ -414,7 +412,6 @@ class TimedCodeOnSeveralLines(Rule):
     name = "timed-code-on-several-lines"
     severity = Severity.WARNING
     scope = "day"
-    fixable = "safe"
 
     def check(self, day: Day, policy):
         first: dict[str, Service] = {}

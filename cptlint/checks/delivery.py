@@ -1,0 +1,189 @@
+"""DLV: group versus one-on-one delivery, and time blocks."""
+
+from __future__ import annotations
+
+from cptlint.checks.base import Finding, Rule, register
+from cptlint.checks.shared import category, is_timed, overlap, same_clinician
+from cptlint.diagnostics import Severity
+from cptlint.model import Day, Encounter
+
+
+def _one_on_one(service, policy) -> bool:
+    info = policy.code(service.code)
+    return bool(info and info.one_on_one)
+
+
+@register
+class OneOnOneCodeInGroup(Rule):
+    """A one-on-one code delivered to a group.
+
+    ## What it checks
+    A line with `group: true` uses a direct one-on-one code (97110-97542, 97140 included).
+    Services given to two or more patients at once are billed as 97150, one unit per patient.
+
+    ## Why a payer cares
+    CMS: when a therapist works with two or more patients during the same time, only 97150 is
+    reported. One-on-one codes for group time are paid at a rate the service did not earn.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97110", units: 2, minutes: 30, group: true, modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97150", units: 1, group: true, modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Source
+    CMS Medicare Benefit Policy text quoted in APTA "One-on-One and the Group Code"
+    (Transmittal 1753, 2002): "only 97150 is reported for each patient".
+    """
+
+    code = "DLV001"
+    name = "one-on-one-code-in-group"
+    severity = Severity.ERROR
+
+    def check(self, encounter: Encounter, policy):
+        for service in encounter.services:
+            if service.group and _one_on_one(service, policy):
+                yield Finding(
+                    service.place("group"),
+                    f"{service.code} is a one-on-one code but was delivered to a group: bill 97150",
+                )
+
+
+@register
+class GroupAndOneOnOneSameTime(Rule):
+    """97150 and a one-on-one code for the same time period.
+
+    ## What it checks
+    When a line of 97150 and a one-on-one line by the same clinician both record time blocks,
+    the blocks do not overlap (blocks that only touch are fine).
+
+    ## Why a payer cares
+    A patient in a group during a period cannot also get one-on-one time from the clinician
+    running that group: the same minutes are billed twice.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97150", units: 1, group: true, start: "09:00", end: "09:45", modifiers: [GP], diagnosis_pointers: [1]}
+      - {code: "97110", units: 1, minutes: 15, start: "09:30", end: "09:45", modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97150", units: 1, group: true, start: "09:00", end: "09:30", modifiers: [GP], diagnosis_pointers: [1]}
+      - {code: "97110", units: 1, minutes: 15, start: "09:30", end: "09:45", modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Source
+    CMS text quoted by codingahead.com and APTA ("If a therapist ... performs any of the
+    procedures with two or more individuals concurrently or during the same time period, then
+    only 97150 is reported").
+    """
+
+    code = "DLV002"
+    name = "group-and-one-on-one-same-time"
+    severity = Severity.ERROR
+    scope = "day"
+
+    def check(self, day: Day, policy):
+        groups = [s for s in day.services if category(s, policy) == "group"]
+        for service in day.services:
+            if not _one_on_one(service, policy):
+                continue
+            for group in groups:
+                if same_clinician(group, service) and overlap(group, service):
+                    yield Finding(
+                        service.place("start"),
+                        f"{service.code} {service.start}-{service.end} overlaps group therapy 97150 "
+                        f"{group.start}-{group.end}: during group time only 97150 is billed",
+                    )
+                    break
+
+
+@register
+class OverlappingOneOnOne(Rule):
+    """Two one-on-one timed services by one clinician with overlapping time blocks.
+
+    ## What it checks
+    One clinician gives one patient one one-on-one service at a time: the start-end blocks of
+    their timed one-on-one lines on a day do not overlap. Blocks that only touch (09:00-09:15
+    and 09:15-09:30) are fine; lines without blocks are not compared. The finding sits on the
+    later line's start.
+
+    ## Why a payer cares
+    Overlapping blocks count the same minutes under two codes, which inflates the units the
+    8-minute rule allows.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97110", units: 1, minutes: 15, start: "09:00", end: "09:15", modifiers: [GP], diagnosis_pointers: [1]}
+      - {code: "97112", units: 1, minutes: 15, start: "09:10", end: "09:25", modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97110", units: 1, minutes: 15, start: "09:00", end: "09:15", modifiers: [GP], diagnosis_pointers: [1]}
+      - {code: "97112", units: 1, minutes: 15, start: "09:15", end: "09:30", modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Source
+    CMS Pub. 100-04, Ch. 5, §20.2 (timed minutes are direct one-on-one contact); WebPT and
+    maama.org on one-on-one time.
+    """
+
+    code = "DLV003"
+    name = "overlapping-one-on-one"
+    severity = Severity.ERROR
+    scope = "day"
+
+    def check(self, day: Day, policy):
+        lines = [s for s in day.services if _one_on_one(s, policy) and is_timed(s, policy) and s.has_time_block]
+        lines.sort(key=lambda s: s.start_minute)
+        for i, later in enumerate(lines):
+            for earlier in lines[:i]:
+                if same_clinician(earlier, later) and overlap(earlier, later):
+                    yield Finding(
+                        later.place("start"),
+                        f"{later.code} {later.start}-{later.end} overlaps {earlier.code} "
+                        f"{earlier.start}-{earlier.end} by the same clinician",
+                    )
+                    break

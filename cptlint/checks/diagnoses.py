@@ -1,0 +1,182 @@
+"""DX: diagnoses and the links from service lines to them."""
+
+from __future__ import annotations
+
+import re
+
+from cptlint.checks.base import Finding, Rule, register
+from cptlint.diagnostics import Severity
+from cptlint.model import Encounter
+
+# Letter, digit, letter or digit; then optionally a dot and 1-4 letters or digits (S13.4XXA,
+# M1A.0110 and U07.1 are valid forms).
+ICD10CM_FORM = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+
+
+@register
+class MalformedDiagnosis(Rule):
+    """A malformed ICD-10-CM code.
+
+    ## What it checks
+    Each diagnosis has the form of an ICD-10-CM code: a letter, a digit, a letter or digit, then
+    optionally a dot and one to four letters or digits, in capitals (`M54.50`, `S13.4XXA`,
+    `M1A.0110`, `U07.1`). The form, not the code's existence: use a code table for that.
+
+    ## Why a payer cares
+    A malformed diagnosis code is rejected before adjudication, and every line pointing to it
+    loses its medical necessity.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54-50]
+    services:
+      - {code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Source
+    SEER training, "Structure of an ICD-10-CM Code"; ICD-10-CM Official Guidelines (placeholder
+    X, seventh characters).
+    """
+
+    code = "DX001"
+    name = "malformed-diagnosis"
+    severity = Severity.ERROR
+
+    def check(self, encounter: Encounter, policy):
+        for index, code in enumerate(encounter.diagnoses):
+            if not ICD10CM_FORM.match(code):
+                hint = f' (did you mean "{code.upper()}"?)' if ICD10CM_FORM.match(code.upper()) else ""
+                yield Finding(encounter.place("diagnoses", index), f'"{code}" is not an ICD-10-CM code{hint}')
+
+
+@register
+class UnlinkedService(Rule):
+    """A service line linked to no diagnosis, or a pointer past the list.
+
+    ## What it checks
+    Every service line has `diagnosis_pointers`, and each pointer (1 = the first diagnosis)
+    names a diagnosis of the encounter.
+
+    ## Why a payer cares
+    The pointer is how the claim says why a service was necessary; a line without one, or with
+    one to nothing, is rejected.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [2]}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Source
+    CMS-1500 item 24E and ASC X12 837P SV107 (diagnosis code pointers, 1-4 per line).
+    """
+
+    code = "DX002"
+    name = "unlinked-service"
+    severity = Severity.ERROR
+
+    def check(self, encounter: Encounter, policy):
+        count = len(encounter.diagnoses)
+        for service in encounter.services:
+            if not service.diagnosis_pointers:
+                yield Finding(service.place("diagnosis_pointers"), f"{service.code} is linked to no diagnosis")
+            for index, pointer in enumerate(service.diagnosis_pointers):
+                if pointer > count:
+                    yield Finding(
+                        service.place("diagnosis_pointers", index),
+                        f"diagnosis pointer {pointer} points past the {count} diagnos{'i' if count == 1 else 'e'}s listed",
+                    )
+
+
+@register
+class CmtPrimaryDiagnosis(Rule):
+    """Medicare CMT whose first linked diagnosis is not a segmental dysfunction.
+
+    ## What it checks
+    Where the payer profile lists `cmt_primary_diagnoses` (Medicare: M99.00-M99.05), a spinal
+    CMT line (98940-98942) points first to one of them: the subluxation, at its level.
+
+    ## Why a payer cares
+    Medicare covers manipulation only to correct a subluxation; its LCD articles want that
+    subluxation as the primary diagnosis and the neuromusculoskeletal condition after it.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    payer: medicare
+    patient: P-1
+    provider: {npi: "1234567893", discipline: DC}
+    diagnoses: [M54.50, M99.03]
+    services:
+      - {code: "98940", units: 1, modifiers: [AT], regions: [lumbar], diagnosis_pointers: [1, 2]}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    payer: medicare
+    patient: P-1
+    provider: {npi: "1234567893", discipline: DC}
+    diagnoses: [M99.03, M54.50]
+    services:
+      - {code: "98940", units: 1, modifiers: [AT], regions: [lumbar], diagnosis_pointers: [1, 2]}
+    ```
+
+    ## Source
+    NGS "Medicare Coverage of Chiropractic Services"; chiropractic LCD billing articles (e.g.
+    A56273: primary diagnosis the subluxation at a specific level, M99.01-M99.05).
+    """
+
+    code = "DX003"
+    name = "cmt-primary-diagnosis"
+    severity = Severity.WARNING
+
+    def check(self, encounter: Encounter, policy):
+        primary = encounter.payer.cmt_primary_diagnoses
+        if not primary:
+            return
+        for service in encounter.services:
+            info = policy.code(service.code)
+            if not (info and info.is_spinal_cmt and service.diagnosis_pointers):
+                continue
+            first = service.diagnosis_pointers[0]
+            if first <= len(encounter.diagnoses) and encounter.diagnoses[first - 1].upper() not in primary:
+                yield Finding(
+                    service.place("diagnosis_pointers", 0),
+                    f"{service.code} points first to {encounter.diagnoses[first - 1]}; "
+                    f"{encounter.payer.label or encounter.payer.name} expects the segmental dysfunction "
+                    f"({primary[0]}-{primary[-1]}) first",
+                )

@@ -1,0 +1,614 @@
+"""MOD: modifiers. Facts come from rules/modifiers.yaml and rules/ptp.yaml."""
+
+from __future__ import annotations
+
+import re
+
+from cptlint.checks.base import Finding, Rule, register
+from cptlint.checks.shared import (
+    bypass_modifiers,
+    category,
+    cmt_overlap,
+    contiguous,
+    overlap,
+    pair_lines,
+    regions,
+)
+from cptlint.diagnostics import Severity
+from cptlint.model import Day, Encounter, Service
+
+MODIFIER_FORM = re.compile(r"^[A-Z0-9]{2}$")
+MAX_MODIFIERS = 4
+
+def _modifier_place(service: Service, modifier: str):
+    return service.place("modifiers", service.modifiers.index(modifier))
+
+
+@register
+class PairWithoutBypass(Rule):
+    """Two codes of an NCCI pair edit billed the same day without a bypass modifier.
+
+    ## What it checks
+    For each pair in `rules/ptp.yaml` (or the CMS practitioner PTP files) billed the same date of
+    service by the same provider, the column-2 line carries 59 or XE/XP/XS/XU. A pair whose
+    modifier indicator is 0 cannot be billed together at all, with or without a modifier.
+    Lines billed 0 units are not on the claim and are left out; 97140 beside CMT in the same
+    region is REG001's finding instead.
+
+    ## Why a payer cares
+    The column-2 code is denied unless a modifier says the services were distinct (a separate
+    site, session or practitioner), and the record supports it.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97161", units: 1, modifiers: [GP], diagnosis_pointers: [1]}
+      - code: "97140"
+        units: 1
+        minutes: 15
+        modifiers: [GP]
+        regions: [lumbar]
+        techniques: [joint_mobilization]
+        diagnosis_pointers: [1]
+        response: Lumbar flexion improved
+        goal: Lift a grandchild
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97161", units: 1, modifiers: [GP], diagnosis_pointers: [1]}
+      - code: "97140"
+        units: 1
+        minutes: 15
+        modifiers: [GP, "59"]
+        regions: [lumbar]
+        techniques: [joint_mobilization]
+        diagnosis_pointers: [1]
+        response: Lumbar flexion improved
+        goal: Lift a grandchild
+    ```
+
+    ## Source
+    CMS NCCI PTP edits (practitioner file, modifier indicator column); APTA "Correct Coding
+    Initiative" (2020: 59/X required for 97140 with 97161-97163); CMS MLN1783722 "Proper Use of
+    Modifiers 59 & X{EPSU}".
+    """
+
+    code = "MOD001"
+    name = "pair-without-bypass"
+    severity = Severity.ERROR
+    scope = "day"
+
+    def check(self, day: Day, policy):
+        for edit, first, second in pair_lines(day, policy):
+            if cmt_overlap(first, second, policy):
+                continue
+            if edit.modifier_indicator == 0:
+                yield Finding(
+                    second.place("code"),
+                    f"{second.code} cannot be billed with {first.code} on the same day: "
+                    f"their NCCI edit allows no modifier",
+                )
+            elif not bypass_modifiers(second, policy) and not bypass_modifiers(first, policy):
+                yield Finding(
+                    second.place("code"),
+                    f"{second.code} is bundled into {first.code} billed the same day (NCCI edit): "
+                    f"add 59 or XE/XP/XS/XU to {second.code} if the services were distinct",
+                )
+
+
+@register
+class BypassOnColumnOne(Rule):
+    """The bypass modifier sits on the column-1 line instead of the column-2 line.
+
+    ## What it checks
+    For an NCCI pair billed the same day, 59 or an X modifier belongs on the column-2 code (the
+    one the edit denies); the finding sits on the misplaced modifier.
+
+    ## Why a payer cares
+    A modifier on the wrong line bypasses nothing: the column-2 code is still denied. The OIG
+    found one in nine modifier-59 pairs paid with the modifier on the primary code.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97161", units: 1, modifiers: [GP, "59"], diagnosis_pointers: [1]}
+      - code: "97140"
+        units: 1
+        minutes: 15
+        modifiers: [GP]
+        regions: [lumbar]
+        techniques: [joint_mobilization]
+        diagnosis_pointers: [1]
+        response: Lumbar flexion improved
+        goal: Lift a grandchild
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97161", units: 1, modifiers: [GP], diagnosis_pointers: [1]}
+      - code: "97140"
+        units: 1
+        minutes: 15
+        modifiers: [GP, "59"]
+        regions: [lumbar]
+        techniques: [joint_mobilization]
+        diagnosis_pointers: [1]
+        response: Lumbar flexion improved
+        goal: Lift a grandchild
+    ```
+
+    ## Source
+    AAPC Physical Medicine & Rehab Coding Alert (modifier 59 placement: "If you apply the
+    modifier to the wrong code, you'll only get paid for that code"); CMS NCCI PTP edits.
+    """
+
+    code = "MOD002"
+    name = "bypass-on-column-one"
+    severity = Severity.ERROR
+    scope = "day"
+
+    def check(self, day: Day, policy):
+        for edit, first, second in pair_lines(day, policy):
+            misplaced = bypass_modifiers(first, policy)
+            if edit.modifier_indicator == 1 and misplaced and not bypass_modifiers(second, policy):
+                yield Finding(
+                    _modifier_place(first, misplaced[0]),
+                    f"{misplaced[0]} belongs on {second.code}, the column-2 code of the NCCI edit "
+                    f"with {first.code}; on {first.code} it bypasses nothing",
+                )
+
+
+@register
+class DistinctAndXModifier(Rule):
+    """59 and an X modifier (XE, XP, XS, XU) on one line.
+
+    ## What it checks
+    A line carries either 59 or one of its more specific X forms, never both. The finding sits
+    on the 59.
+
+    ## Why a payer cares
+    The X modifiers replace 59 where they apply; payers reject a line that claims both.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97161", units: 1, modifiers: [GP], diagnosis_pointers: [1]}
+      - code: "97140"
+        units: 1
+        minutes: 15
+        modifiers: [GP, "59", XU]
+        regions: [lumbar]
+        techniques: [joint_mobilization]
+        diagnosis_pointers: [1]
+        response: Lumbar flexion improved
+        goal: Lift a grandchild
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97161", units: 1, modifiers: [GP], diagnosis_pointers: [1]}
+      - code: "97140"
+        units: 1
+        minutes: 15
+        modifiers: [GP, XU]
+        regions: [lumbar]
+        techniques: [joint_mobilization]
+        diagnosis_pointers: [1]
+        response: Lumbar flexion improved
+        goal: Lift a grandchild
+    ```
+
+    ## Source
+    CMS CR 8863 (X{EPSU} modifiers, 2015-01-01); HMSA and Moda Health policy ("It is not
+    appropriate to bill both modifier 59 and a -X{EPSU} modifier on the same line").
+    """
+
+    code = "MOD003"
+    name = "distinct-and-x-modifier"
+    severity = Severity.ERROR
+
+    def check(self, encounter: Encounter, policy):
+        general = policy.modifiers.get("distinct_procedural", "59")
+        specific = [m for m in policy.modifiers.get("bypass", ()) if m != general]
+        for service in encounter.services:
+            both = [m for m in service.modifiers if m in specific]
+            if general in service.modifiers and both:
+                yield Finding(
+                    _modifier_place(service, general),
+                    f"{general} and {both[0]} on one line: keep {both[0]}, the more specific one",
+                )
+
+
+@register
+class BypassContradictsRecord(Rule):
+    """The bypass modifier claims something the record contradicts.
+
+    ## What it checks
+    On an NCCI pair billed the same day, the column-2 line's modifier must fit the record:
+    XS (separate structure) while both lines treat an overlapping region; XE (separate
+    encounter) while both services share one continuous time block; XP (separate practitioner)
+    with the same rendering provider; 59 with time blocks that overlap when the pair is
+    97140/97530 (CMS: 97530 is not reported when both are in the same time block) or when its
+    justification is a separate region of a CMT pair and the regions overlap.
+
+    ## Why a payer cares
+    A modifier the documentation contradicts turns a denial into an overpayment found on audit.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97161", units: 1, modifiers: [GP], diagnosis_pointers: [1]}
+      - code: "97140"
+        units: 1
+        minutes: 15
+        modifiers: [GP, XP]
+        regions: [lumbar]
+        techniques: [joint_mobilization]
+        diagnosis_pointers: [1]
+        response: Lumbar flexion improved
+        goal: Lift a grandchild
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97161", units: 1, modifiers: [GP], diagnosis_pointers: [1]}
+      - code: "97140"
+        units: 1
+        minutes: 15
+        modifiers: [GP, XU]
+        regions: [lumbar]
+        techniques: [joint_mobilization]
+        diagnosis_pointers: [1]
+        response: Lumbar flexion improved
+        goal: Lift a grandchild
+    ```
+
+    ## Source
+    CMS MLN1783722 "Proper Use of Modifiers 59 & X{EPSU}" (Example 9: 97140 and 97530 in
+    distinctly different 15-minute time blocks); CMS CR 8863 (definitions of XE, XP, XS, XU).
+    """
+
+    code = "MOD004"
+    name = "bypass-contradicts-record"
+    severity = Severity.ERROR
+    scope = "day"
+
+    def check(self, day: Day, policy):
+        for edit, first, second in pair_lines(day, policy):
+            if edit.modifier_indicator != 1 or cmt_overlap(first, second, policy):
+                continue
+            for modifier in bypass_modifiers(second, policy):
+                reason = self._contradiction(modifier, first, second, policy)
+                if reason:
+                    yield Finding(_modifier_place(second, modifier), f"{modifier} on {second.code}: {reason}")
+
+    @staticmethod
+    def _contradiction(modifier: str, first: Service, second: Service, policy) -> str | None:
+        shared = regions(first, policy) & regions(second, policy)
+        if modifier == "XS" and shared:
+            return f"claims a separate structure, but both lines treat {', '.join(sorted(shared))}"
+        if modifier == "XE" and contiguous(first, second):
+            return f"claims a separate encounter, but {first.code} and {second.code} share one continuous time block"
+        if modifier == "XP" and first.provider and second.provider and first.provider.npi and first.provider.npi == second.provider.npi:
+            return f"claims a separate practitioner, but both lines were rendered by NPI {first.provider.npi}"
+        if modifier == "59" and overlap(first, second):
+            if {first.code, second.code} == {"97140", "97530"}:
+                return "97140 and 97530 were performed in the same time block: 97530 is not reported then"
+            if category(first, policy) == "cmt" and shared:
+                return f"claims a separate region from {first.code}, but both treat {', '.join(sorted(shared))}"
+        return None
+
+
+@register
+class TherapyModifier(Rule):
+    """A therapy code without GP, GO or GN, or with one that contradicts the provider.
+
+    ## What it checks
+    Where the payer profile says `therapy_modifiers: required`, every "always therapy" code
+    (`therapy: always` in `rules/codes.yaml`: 97140, 97110, 97035, ...) carries the modifier of
+    its plan of care: GP physical therapy, GO occupational therapy, GN speech-language
+    pathology. The modifier must match the rendering provider's discipline (PT and PTA: GP; OT
+    and OTA: GO; SLP: GN), and a line carries only one of them.
+
+    ## Why a payer cares
+    Medicare returns therapy lines without the plan-of-care modifier as unprocessable, and the
+    modifier decides whose therapy threshold the service counts against.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97110", units: 1, minutes: 15, diagnosis_pointers: [1]}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Source
+    CMS Pub. 100-04, Ch. 5, §20.1 (GN, GO, GP on therapy services); Anthem professional
+    reimbursement policy (GN/GO/GP on "always therapy" codes).
+    """
+
+    code = "MOD005"
+    name = "therapy-modifier"
+    severity = Severity.ERROR
+
+    def check(self, encounter: Encounter, policy):
+        therapy = policy.modifiers.get("therapy", {})
+        for service in encounter.services:
+            info = policy.code(service.code)
+            present = [m for m in service.modifiers if m in therapy]
+            discipline = service.provider.discipline if service.provider else None
+            if not present:
+                if info and info.therapy == "always" and encounter.payer.therapy_modifiers == "required":
+                    expected = next((m for m, ds in therapy.items() if discipline in ds), None)
+                    hint = f"add {expected}" if expected else "add GP, GO or GN"
+                    yield Finding(
+                        service.place("modifiers"),
+                        f"{service.code} is an always-therapy code: {hint} for its plan of care",
+                    )
+                continue
+            if len(present) > 1:
+                yield Finding(_modifier_place(service, present[1]), f"{' and '.join(present)} on one line: a service belongs to one plan of care")
+                continue
+            allowed = therapy[present[0]]
+            therapist = any(discipline in ds for ds in therapy.values())
+            if therapist and discipline not in allowed:
+                yield Finding(
+                    _modifier_place(service, present[0]),
+                    f"{present[0]} is for {'/'.join(allowed)} services, but the line was rendered by a {discipline}",
+                )
+
+
+@register
+class AssistantModifier(Rule):
+    """CQ or CO without its therapy modifier, or an assistant's line without CQ/CO.
+
+    ## What it checks
+    CQ (furnished in whole or in part by a physical therapist assistant) stands beside GP, and
+    CO (occupational therapy assistant) beside GO. Where the payer profile says
+    `assistant_modifiers: required`, a line rendered by a PTA carries CQ and one rendered by an
+    OTA carries CO.
+
+    ## Why a payer cares
+    Since 2022 Medicare pays assistant services at 85%: a missing CQ/CO is an overpayment, and
+    CQ without GP is returned as invalid.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - code: "97110"
+        units: 1
+        minutes: 15
+        modifiers: [GP]
+        diagnosis_pointers: [1]
+        provider: {npi: "1245319599", discipline: PTA}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - code: "97110"
+        units: 1
+        minutes: 15
+        modifiers: [GP, CQ]
+        diagnosis_pointers: [1]
+        provider: {npi: "1245319599", discipline: PTA}
+    ```
+
+    ## Source
+    CMS therapy services page and "Billing Examples Using CQ/CO Modifiers" (CQ/CO required since
+    2020-01-01, paid at 85% since 2022-01-01, reported alongside GP/GO).
+    """
+
+    code = "MOD006"
+    name = "assistant-modifier"
+    severity = Severity.ERROR
+
+    def check(self, encounter: Encounter, policy):
+        assistant = policy.modifiers.get("assistant", {})
+        for service in encounter.services:
+            for modifier, spec in assistant.items():
+                if modifier in service.modifiers and spec["therapy"] not in service.modifiers:
+                    yield Finding(
+                        _modifier_place(service, modifier),
+                        f"{modifier} goes with {spec['therapy']}: add {spec['therapy']} to this line",
+                    )
+            discipline = service.provider.discipline if service.provider else None
+            info = policy.code(service.code)
+            if encounter.payer.assistant_modifiers != "required" or not (info and info.therapy != "never"):
+                continue
+            for modifier, spec in assistant.items():
+                if discipline == spec["discipline"] and modifier not in service.modifiers:
+                    yield Finding(
+                        service.place("modifiers"),
+                        f"rendered by a {discipline}: add {modifier} (furnished in whole or in part by an assistant)",
+                    )
+
+
+@register
+class MalformedModifier(Rule):
+    """A malformed modifier, a duplicate, or more than four on a line.
+
+    ## What it checks
+    A modifier is exactly two capital letters or digits (`GP`, `59`); each appears once on a
+    line; a line carries at most four (the claim format has four modifier slots).
+
+    ## Why a payer cares
+    A claim with a malformed modifier or a fifth one is rejected at the front door, before
+    any billing rule is applied.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97110", units: 1, minutes: 15, modifiers: [GP, gp, KX1], diagnosis_pointers: [1]}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97110", units: 1, minutes: 15, modifiers: [GP, KX], diagnosis_pointers: [1]}
+    ```
+
+    ## Source
+    ASC X12 837P composite C003 (SV101-3 to SV101-6: four modifiers, each exactly two
+    characters); claim-validator's modifier format check.
+    """
+
+    code = "MOD007"
+    name = "malformed-modifier"
+    severity = Severity.ERROR
+
+    def check(self, encounter: Encounter, policy):
+        for service in encounter.services:
+            seen: set[str] = set()
+            for index, modifier in enumerate(service.modifiers):
+                place = service.place("modifiers", index)
+                if not MODIFIER_FORM.match(modifier):
+                    hint = f' (did you mean "{modifier.upper()}"?)' if MODIFIER_FORM.match(modifier.upper()) else ""
+                    yield Finding(place, f'modifier "{modifier}" is not two capital letters or digits{hint}')
+                elif modifier in seen:
+                    yield Finding(place, f"modifier {modifier} appears twice on this line")
+                seen.add(modifier)
+            if len(service.modifiers) > MAX_MODIFIERS:
+                yield Finding(
+                    service.place("modifiers", MAX_MODIFIERS),
+                    f"{len(service.modifiers)} modifiers on one line: a claim line has room for {MAX_MODIFIERS}",
+                )
+
+
+@register
+class CmtWithoutActiveTreatment(Rule):
+    """Medicare spinal CMT (98940-98942) without the AT modifier.
+
+    ## What it checks
+    Where the payer profile says `cmt_active_treatment: required`, spinal chiropractic
+    manipulation (codes with `spinal_regions` in `rules/codes.yaml`) carries AT, the marker of
+    active or corrective treatment.
+
+    ## Why a payer cares
+    Medicare pays CMT only as active treatment; without AT the claim is denied as maintenance
+    care.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    payer: medicare
+    patient: P-1
+    provider: {npi: "1234567893", discipline: DC}
+    diagnoses: [M99.03, M54.50]
+    services:
+      - {code: "98940", units: 1, regions: [lumbar], diagnosis_pointers: [1, 2]}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    payer: medicare
+    patient: P-1
+    provider: {npi: "1234567893", discipline: DC}
+    diagnoses: [M99.03, M54.50]
+    services:
+      - {code: "98940", units: 1, modifiers: [AT], regions: [lumbar], diagnosis_pointers: [1, 2]}
+    ```
+
+    ## Source
+    NGS "Medicare Coverage of Chiropractic Services"; pgmbilling.com and AmeriHealth Medicare
+    Advantage policy (CMT without AT is maintenance care and denied).
+    """
+
+    code = "MOD008"
+    name = "cmt-without-active-treatment"
+    severity = Severity.ERROR
+
+    def check(self, encounter: Encounter, policy):
+        if encounter.payer.cmt_active_treatment != "required":
+            return
+        marker = policy.modifiers.get("active_treatment", "AT")
+        for service in encounter.services:
+            info = policy.code(service.code)
+            if info and info.is_spinal_cmt and marker not in service.modifiers:
+                yield Finding(
+                    service.place("modifiers"),
+                    f"{service.code} for {encounter.payer.label or encounter.payer.name} needs {marker} (active treatment); "
+                    f"without it the manipulation is denied as maintenance care",
+                )
