@@ -394,7 +394,7 @@ class TherapyModifier(Rule):
         therapy = policy.modifiers.get("therapy", {})
         for service in encounter.services:
             info = policy.code(service.code)
-            present = [m for m in service.modifiers if m in therapy]
+            present = list(dict.fromkeys(m for m in service.modifiers if m in therapy))
             discipline = service.provider.discipline if service.provider else None
             if not present:
                 if info and info.therapy == "always" and encounter.payer.therapy_modifiers == "required":
