@@ -32,6 +32,7 @@ KEYS = (
     "extend-rules",
     "fail-on",
     "mue-file",
+    "ptp-files",
 )
 
 
@@ -50,6 +51,7 @@ class Settings:
     exclude: tuple[str, ...] = ()
     extend_rules: tuple[Path, ...] = ()
     mue_file: Path | None = None
+    ptp_files: tuple[Path, ...] = ()
     fail_on: Severity = Severity.WARNING
     root: Path = field(default_factory=Path.cwd)  # globs are relative to it
     source: Path | None = None  # the configuration file read, if any
@@ -169,6 +171,8 @@ def from_table(table: dict, path: Path) -> Settings:
         values["extend_rules"] = tuple(
             (root / p).resolve() for p in _strings(table["extend-rules"], f"{where}: extend-rules")
         )
+    if "ptp-files" in table:
+        values["ptp_files"] = tuple((root / p).resolve() for p in _strings(table["ptp-files"], f"{where}: ptp-files"))
     if "mue-file" in table:
         if not isinstance(table["mue-file"], str):
             raise ConfigError(f"{where}: mue-file must be a path")

@@ -85,7 +85,7 @@ class FileResult:
 class Linter:
     def __init__(self, settings: Settings, policy: Policy | None = None):
         self.settings = settings
-        self.policy = policy or load_policy(settings.extend_rules, settings.mue_file)
+        self.policy = policy or load_policy(settings.extend_rules, settings.mue_file, settings.ptp_files)
         if settings.payer not in self.policy.payers:
             known = ", ".join(sorted(self.policy.payers))
             raise ConfigError(f'payer "{settings.payer}" is not a payer profile (known: {known})')

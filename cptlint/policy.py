@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -122,12 +123,16 @@ class Policy:
         return self.codes.get(code)
 
 
-def load_policy(extend: tuple[Path, ...] = (), mue_file: Path | None = None) -> Policy:
-    return _load(tuple(Path(p).resolve() for p in extend), Path(mue_file).resolve() if mue_file else None)
+def load_policy(extend=(), mue_file: Path | None = None, ptp_files=()) -> Policy:
+    return _load(
+        tuple(Path(p).resolve() for p in extend),
+        Path(mue_file).resolve() if mue_file else None,
+        tuple(Path(p).resolve() for p in ptp_files),
+    )
 
 
 @lru_cache(maxsize=8)
-def _load(extend: tuple[Path, ...], mue_file: Path | None) -> Policy:
+def _load(extend: tuple[Path, ...], mue_file: Path | None, ptp_files: tuple[Path, ...]) -> Policy:
     raw: dict = {"codes": {}, "pairs": {}, "modifiers": {}, "regions": {}, "aliases": {}, "techniques": {}, "mue": {}, "payers": {}}
     digest = hashlib.sha256()
     for directory in (data.rules_dir(), *extend):
@@ -143,13 +148,56 @@ def _load(extend: tuple[Path, ...], mue_file: Path | None) -> Policy:
             _merge(raw, kind, path, _read(path, content, kind))
     raw["mue"] = {code: MueEdit(value) for code, value in raw["mue"].items()}
     if mue_file is not None:
-        try:
-            content = mue_file.read_bytes()
-        except OSError as err:
-            raise PolicyError(f"{mue_file}: cannot read the MUE file: {err.strerror or err}") from None
+        content = _read_bytes(mue_file, "MUE file")
         digest.update(b"mue\0" + content)
         raw["mue"].update(read_mue_csv(mue_file, content))
+    for ptp_file in ptp_files:
+        content = _read_bytes(ptp_file, "PTP file")
+        digest.update(b"ptp\0" + content)
+        for pair in read_ptp_text(ptp_file, content):
+            raw["pairs"][(pair["column1"], pair["column2"])] = pair
     return _build(raw, digest.hexdigest())
+
+
+def _read_bytes(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise PolicyError(f"{path}: cannot read the {what}: {err.strerror or err}") from None
+
+
+_CODE = re.compile(r"^([0-9]{4}[0-9FTU]|[A-V][0-9]{4})$")
+
+
+def read_ptp_text(path: Path, content: bytes) -> list[dict]:
+    """A CMS NCCI practitioner PTP file (ccipra-v*-f*.txt): tab-separated rows of column 1,
+    column 2, the pre-1996 "*" flag, effective date, deletion date ("*" for none) and modifier
+    indicator, under a few lines of notice and header that are skipped."""
+    pairs = []
+    for number, line in enumerate(content.decode("utf-8-sig", errors="replace").splitlines(), start=1):
+        fields = [f.strip() for f in line.split("\t")]
+        if len(fields) < 5 or not (_CODE.match(fields[0]) and _CODE.match(fields[1])):
+            continue
+        rest = fields[2:]
+        if rest[0] in ("*", ""):
+            rest = rest[1:]
+        if len(rest) < 3 or not re.fullmatch(r"[0-9]{8}", rest[0]) or rest[2] not in ("0", "1", "9"):
+            raise PolicyError(f"{path}:{number}: not a PTP row (column 1, column 2, *, effective, deletion, indicator)")
+        pairs.append(
+            {
+                "column1": fields[0],
+                "column2": fields[1],
+                "modifier_indicator": int(rest[2]),
+                "effective": _iso(rest[0]),
+                "deleted": None if rest[1] in ("*", "") else _iso(rest[1]),
+                "source": f"{path.name} line {number}",
+            }
+        )
+    return pairs
+
+
+def _iso(yyyymmdd: str) -> str:
+    return f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:]}"
 
 
 def read_mue_csv(path: Path, content: bytes) -> dict[str, MueEdit]:
