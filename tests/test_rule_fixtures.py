@@ -24,28 +24,41 @@ DIRECTORIES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
 
 
 def lint_directory(directory: Path):
+    """Lint a directory as one run; return its files, their expectations, the findings, and
+    what did not meet the expectations."""
     config = directory / ".cptlint.toml"
     settings = load_settings(config) if config.is_file() else Settings(root=directory)
     files = collect([str(directory)], settings)
-    return files, Linter(settings).lint_paths(files).diagnostics
+    diagnostics = Linter(settings).lint_paths(files).diagnostics
+    expectations, problems = {}, []
+    for path in files:
+        expected = read_expectations(str(path), path.read_bytes())
+        assert expected is not None, f"{path} has no expect: list"
+        expectations[path] = expected
+        missing, unexpected = compare(expected, [d for d in diagnostics if d.path == str(path)])
+        problems += [f"{path.name}: missing {m}" for m in missing]
+        problems += [f"{path.name}: unexpected {d.code}@{d.pointer} {d.message}" for d in unexpected]
+    return expectations, diagnostics, problems
 
 
 @pytest.mark.parametrize("directory", DIRECTORIES, ids=lambda p: p.name)
 def test_fixtures_meet_their_expectations(directory):
-    files, diagnostics = lint_directory(directory)
-    assert files
-    problems = []
-    for path in files:
-        expected = read_expectations(str(path), path.read_bytes())
-        assert expected is not None, f"{path.name} has no expect: list"
-        missing, unexpected = compare(expected, [d for d in diagnostics if d.path == str(path)])
-        problems += [f"{path.name}: missing {m}" for m in missing]
-        problems += [f"{path.name}: unexpected {d.code}@{d.pointer} {d.message}" for d in unexpected]
+    expectations, _, problems = lint_directory(directory)
+    assert expectations and problems == []
+    for path, expected in expectations.items():
         if path.name.startswith("fail-"):
             assert any(e.code == directory.name for e in expected), f"{path.name} does not expect {directory.name}"
         else:
             assert path.name.startswith("pass-") and all(e.code != directory.name for e in expected)
+
+
+def test_examples_meet_their_expectations():
+    """examples/ is a small fixture repository: every file states what it must trigger."""
+    _, diagnostics, problems = lint_directory(REPO / "examples")
     assert problems == []
+    families = {d.code[:-3] for d in diagnostics}
+    assert families == {"SCH", "UNT", "MOD", "REG", "MAN", "DLV", "DOC", "DX", "PAY"}
+    assert all("/pass/" not in d.path for d in diagnostics)
 
 
 def test_every_rule_has_failing_and_passing_fixtures():
