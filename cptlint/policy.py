@@ -77,6 +77,10 @@ class Payer:
     modality_cap: int | None = None
     covered_by_discipline: dict = field(default_factory=dict)
 
+    @property
+    def title(self) -> str:
+        return self.label or self.name
+
 
 @dataclass(frozen=True)
 class MueEdit:

@@ -177,6 +177,6 @@ class CmtPrimaryDiagnosis(Rule):
                 yield Finding(
                     service.place("diagnosis_pointers", 0),
                     f"{service.code} points first to {encounter.diagnoses[first - 1]}; "
-                    f"{encounter.payer.label or encounter.payer.name} expects the segmental dysfunction "
+                    f"{encounter.payer.title} expects the segmental dysfunction "
                     f"({primary[0]}-{primary[-1]}) first",
                 )

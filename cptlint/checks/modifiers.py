@@ -609,6 +609,6 @@ class CmtWithoutActiveTreatment(Rule):
             if info and info.is_spinal_cmt and marker not in service.modifiers:
                 yield Finding(
                     service.place("modifiers"),
-                    f"{service.code} for {encounter.payer.label or encounter.payer.name} needs {marker} (active treatment); "
+                    f"{service.code} for {encounter.payer.title} needs {marker} (active treatment); "
                     f"without it the manipulation is denied as maintenance care",
                 )

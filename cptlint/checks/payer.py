@@ -70,7 +70,7 @@ class ModalityCap(Rule):
                     yield Finding(
                         service.place("code"),
                         f"{service.code} is modality {len(seen)} of this visit; "
-                        f"{encounter.payer.label or encounter.payer.name} pays {cap}",
+                        f"{encounter.payer.title} pays {cap}",
                     )
 
 
@@ -128,6 +128,6 @@ class NotCoveredForProvider(Rule):
             if discipline in covered and service.code not in covered[discipline] and is_billed(service):
                 yield Finding(
                     service.place("code"),
-                    f"{encounter.payer.label or encounter.payer.name} does not cover {service.code} "
+                    f"{encounter.payer.title} does not cover {service.code} "
                     f"by a {discipline}: it pays {', '.join(covered[discipline])}",
                 )
