@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -240,13 +239,12 @@ def test_two_yaml_documents():
 
 
 def _bounded(content: bytes, name: str = "x.yaml"):
+    """Lint a hostile file and a harmless one after it; the run must reach the second."""
     from cptlint.config import Settings
     from cptlint.engine import Linter, Source
 
-    started = time.perf_counter()
     found = Linter(Settings()).run([Source(name, lambda: content), Source("ok.yaml", lambda: b"encounters: []\n")]).diagnostics
-    assert time.perf_counter() - started < 30  # a hang, not a benchmark: the real bound is far lower
-    assert "ok.yaml" in {d.path for d in found}  # the run went on to the next file
+    assert "ok.yaml" in {d.path for d in found}
     return [d for d in found if d.path == name]
 
 

@@ -178,8 +178,10 @@ class OverlappingOneOnOne(Rule):
     def check(self, day: Day, policy):
         lines = [s for s in day.services if _one_on_one(s, policy) and is_timed(s, policy) and s.has_time_block]
         lines.sort(key=lambda s: s.start_minute)
-        for i, later in enumerate(lines):
-            for earlier in lines[:i]:
+        running: list = []  # blocks still open at the current start: a sweep, not every pair
+        for later in lines:
+            running = [s for s in running if s.end_minute > later.start_minute]
+            for earlier in running:
                 if same_clinician(earlier, later) and overlap(earlier, later):
                     yield Finding(
                         later.place("start"),
@@ -187,3 +189,4 @@ class OverlappingOneOnOne(Rule):
                         f"{earlier.start}-{earlier.end} by the same clinician",
                     )
                     break
+            running.append(later)

@@ -78,16 +78,22 @@ def timed_pools(day: Day, policy: Policy) -> dict[str | None, list[Service]]:
 
 
 def pair_lines(day: Day, policy: Policy):
-    """Billed lines of one clinician that an NCCI pair edit covers: (edit, column-1 line, column-2 line)."""
-    lines = [s for s in day.services if is_billed(s)]
-    for i, a in enumerate(lines):
-        for b in lines[i + 1 :]:
-            if a.code == b.code or not same_clinician_or_unknown(a, b):
+    """Billed lines of one clinician that an NCCI pair edit covers: (edit, column-1 line, column-2 line).
+    Codes are paired first, so a day of many lines costs no more than its distinct codes."""
+    by_code: dict[str, list[Service]] = defaultdict(list)
+    for service in day.services:
+        if is_billed(service):
+            by_code[service.code].append(service)
+    codes = sorted(by_code)
+    for i, code in enumerate(codes):
+        for other in codes[i + 1 :]:
+            edit = policy.pair_edit(code, other, day.date)
+            if edit is None:
                 continue
-            edit = policy.pair_edit(a.code, b.code, day.date)
-            if edit is not None:
-                first, second = (a, b) if a.code == edit.column1 else (b, a)
-                yield edit, first, second
+            for first in by_code[edit.column1]:
+                for second in by_code[edit.column2]:
+                    if same_clinician_or_unknown(first, second):
+                        yield edit, first, second
 
 
 def same_clinician_or_unknown(a: Service, b: Service) -> bool:
