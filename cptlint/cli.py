@@ -46,8 +46,11 @@ def main() -> None:
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
 @click.option("-q", "--quiet", is_flag=True, help="Print the findings only: no source excerpts, no summary.")
 @click.option("--stdin-filename", help="The name of the file read from '-' (for its format and per-file ignores).")
-def check(paths, output_format, output, select, extend_select, ignore, payer, config_path, fail_on, exit_zero, statistics, quiet, stdin_filename) -> None:
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), help="Report only findings this baseline file does not hold.")
+@click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False, path_type=Path), help="Record the current findings as the baseline, then exit 0.")
+def check(paths, output_format, output, select, extend_select, ignore, payer, config_path, fail_on, exit_zero, statistics, quiet, stdin_filename, baseline_path, write_baseline_path) -> None:
     """Lint encounter files and directories (default: the current directory)."""
+    from cptlint import baseline
     from cptlint.config import ConfigError, load_settings, override
     from cptlint.diagnostics import Severity
     from cptlint.engine import InternalError, Linter, Source
@@ -66,7 +69,8 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
             fail_on=Severity.parse(fail_on) if fail_on else None,
         )
         linter = Linter(settings)
-    except (ConfigError, PolicyError) as err:
+        known = baseline.read(baseline_path) if baseline_path else None
+    except (ConfigError, PolicyError, baseline.BaselineError) as err:
         _fail(str(err))
     sources = []
     for path in collect([p for p in paths or (".",) if p != "-"], settings):
@@ -80,6 +84,16 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
         run = linter.run(sources)
     except InternalError as err:
         _fail(str(err))
+    if write_baseline_path:
+        count = baseline.write(run.diagnostics, write_baseline_path)
+        click.echo(f"cptlint: wrote {count} finding{'s' if count != 1 else ''} to {write_baseline_path}", err=True)
+        sys.exit(EXIT_CLEAN)
+    if known is not None:
+        run.diagnostics, stale = baseline.subtract(run.diagnostics, baseline_path, known)
+        if stale:
+            click.echo(f"cptlint: {sum(s.count for s in stale)} baseline entries no longer occur (update with --write-baseline):", err=True)
+            for entry in stale:
+                click.echo(f"  {entry.path} {entry.code} {entry.pointer or '/'}" + (f" x{entry.count}" if entry.count > 1 else ""), err=True)
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     report = REPORTERS[output_format](run, Style(color=color, quiet=quiet, statistics=statistics))
     if output:
