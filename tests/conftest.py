@@ -8,6 +8,8 @@ import pytest
 from cptlint.config import Settings
 from cptlint.engine import Linter, Source
 
+pytest_plugins = ["pytester"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
