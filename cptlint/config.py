@@ -21,6 +21,17 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_PAYER = "medicare"
+# Never encounter files, even when named on the command line (pre-commit names every YAML file).
+ALWAYS_EXCLUDED = (
+    ".*",
+    "node_modules",
+    "__pycache__",
+    "venv",
+    "site-packages",
+    "package.json",
+    "package-lock.json",
+    "tsconfig.json",
+)
 KEYS = (
     "select",
     "extend-select",
@@ -73,7 +84,7 @@ class Settings:
 
     def is_excluded(self, path: str | Path) -> bool:
         relative = relative_posix(path, self.root)
-        return any(glob_match(relative, pattern) for pattern in self.exclude)
+        return any(glob_match(relative, pattern) for pattern in self.exclude + ALWAYS_EXCLUDED)
 
 
 def _selected(code: str, select, ignore) -> bool:
@@ -91,13 +102,12 @@ def matches(code: str, selector: str) -> bool:
 
 
 def relative_posix(path: str | Path, root: Path) -> str:
-    candidate = Path(path)
-    if candidate.is_absolute():
-        try:
-            return candidate.relative_to(root).as_posix()
-        except ValueError:
-            return candidate.as_posix()
-    return candidate.as_posix().removeprefix("./")
+    """The path relative to the configuration's directory; outside it, just the file name."""
+    absolute = Path(path).resolve()
+    try:
+        return absolute.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return absolute.name
 
 
 def glob_match(relative: str, pattern: str) -> bool:

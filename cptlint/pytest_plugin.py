@@ -71,7 +71,7 @@ class _CptlintPlugin:
     def pytest_collect_file(self, file_path: Path, parent):
         from cptlint.loader import SUFFIXES
 
-        if not file_path.name.lower().endswith(SUFFIXES) or file_path.name.startswith("."):
+        if not file_path.name.lower().endswith(SUFFIXES):
             return None
         resolved = file_path.resolve()
         if self.builtin_rules in resolved.parents:

@@ -164,3 +164,15 @@ def test_disable_file():
     assert lint("# cptlint: disable-file\n" + BAD) == []
     # only on a line of its own
     assert codes(lint(BAD.replace("id: ENC-1", "id: ENC-1  # cptlint: disable-file"))) == ["SCH003"]
+
+
+def test_files_that_are_never_encounters_are_skipped_even_when_named(repo):
+    (repo / ".pre-commit-config.yaml").write_text("repos: []\n")
+    (repo / "package.json").write_text("{}\n")
+    assert findings(".pre-commit-config.yaml", "package.json") == []
+    assert [f["path"] for f in findings(".")] == ["visits/bad.yaml", "visits/legacy/old.yaml"]
+
+
+def test_paths_outside_the_project(repo, monkeypatch):
+    monkeypatch.chdir(repo / "visits" / "legacy")
+    assert [f["path"] for f in findings("../bad.yaml")] == ["../bad.yaml"]

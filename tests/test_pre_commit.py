@@ -1,0 +1,60 @@
+"""The pre-commit hook, as another repository would use it: the real `pre-commit try-repo`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from ruamel.yaml import YAML
+
+from tests.conftest import CLEAN_VISIT, REPO
+
+
+def test_hook_definition():
+    (hook,) = YAML(typ="safe").load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "cptlint" and hook["entry"] == "cptlint check"
+    assert hook["language"] == "python" and hook["types_or"] == ["yaml", "json"]
+    assert hook["require_serial"] is True
+
+
+def _git(cwd, *args):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def user_repo(tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "fixtures-repo"
+    (repo / "visits").mkdir(parents=True)
+    (repo / "visits" / "clean.yaml").write_text(CLEAN_VISIT)
+    (repo / "visits" / "over.yaml").write_text(CLEAN_VISIT.replace("units: 1\n", "units: 3\n"))
+    (repo / "legacy").mkdir()
+    (repo / "legacy" / "old.yaml").write_text(CLEAN_VISIT.replace("units: 1\n", "units: 3\n"))
+    (repo / ".cptlint.toml").write_text('exclude = ["legacy/"]\n')
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "fixtures")
+    return repo
+
+
+def try_repo(user_repo, tmp_path, *files):
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "cptlint", "--files", *files],
+        cwd=user_repo, env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.mark.skipif(not (REPO / ".git").exists(), reason="try-repo needs this checkout to be a git repository")
+def test_try_repo_on_clean_failing_and_excluded_files(user_repo, tmp_path):
+    clean = try_repo(user_repo, tmp_path, "visits/clean.yaml", "legacy/old.yaml", ".cptlint.toml")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "Passed" in clean.stdout
+    failing = try_repo(user_repo, tmp_path, "visits/clean.yaml", "visits/over.yaml")
+    assert failing.returncode == 1
+    assert "Failed" in failing.stdout
+    assert "visits/over.yaml:20:12: UNT001 5 timed units billed for 45 timed minutes" in failing.stdout
