@@ -31,7 +31,7 @@ def user_repo(tmp_path):
     repo = tmp_path / "fixtures-repo"
     (repo / "visits").mkdir(parents=True)
     (repo / "visits" / "clean.yaml").write_text(CLEAN_VISIT)
-    (repo / "visits" / "over.yaml").write_text(CLEAN_VISIT.replace("units: 1\n", "units: 3\n"))
+    (repo / "visits" / "over.yaml").write_text(CLEAN_VISIT.replace("units: 1\n", "units: 3\n").replace("P-1", "P-2"))
     (repo / "legacy").mkdir()
     (repo / "legacy" / "old.yaml").write_text(CLEAN_VISIT.replace("units: 1\n", "units: 3\n"))
     (repo / ".cptlint.toml").write_text('exclude = ["legacy/"]\n')
@@ -58,3 +58,16 @@ def test_try_repo_on_clean_failing_and_excluded_files(user_repo, tmp_path):
     assert failing.returncode == 1
     assert "Failed" in failing.stdout
     assert "visits/over.yaml:20:12: UNT001 5 timed units billed for 45 timed minutes" in failing.stdout
+
+
+def test_own_hook_passes_on_own_fixtures(monkeypatch):
+    """The dogfooding hook (.pre-commit-config.yaml) is green: its baseline matches the fixtures."""
+    from click.testing import CliRunner
+
+    from cptlint.cli import main
+
+    (hook,) = YAML(typ="safe").load((REPO / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
+    args = hook["entry"].split()[2:]
+    monkeypatch.chdir(REPO)
+    result = CliRunner().invoke(main, ["check", *args, "examples", "tests/fixtures"])
+    assert result.exit_code == 0, result.output
