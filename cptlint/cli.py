@@ -104,6 +104,34 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--base", required=True, help="Git revision whose rules data to compare against (a branch, tag or commit).")
+@click.option("--format", "output_format", type=click.Choice(("text", "json", "github")), default="text", show_default=True)
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Configuration file.")
+def impact(paths, base, output_format, config_path) -> None:
+    """Show what a rules change does: findings that appear and disappear against --base.
+
+    Lints PATHS (default: the current directory) with the rules data as of the base revision and
+    as in the working tree. Exit 1 when any finding changed.
+    """
+    from cptlint.config import ConfigError, load_settings
+    from cptlint.engine import InternalError
+    from cptlint.impact import ImpactError, measure
+    from cptlint.policy import PolicyError
+    from cptlint.reporters import IMPACT_REPORTERS, Style
+    from cptlint.sources import collect
+
+    try:
+        settings = load_settings(config_path)
+        files = collect(list(paths or (".",)), settings)
+        result = measure(settings, files, base, lambda linter: linter.lint_paths(files))
+    except (ConfigError, PolicyError, ImpactError, InternalError) as err:
+        _fail(str(err))
+    click.echo(IMPACT_REPORTERS[output_format](result, Style()), nl=False)
+    sys.exit(EXIT_FINDINGS if result.changed else EXIT_CLEAN)
+
+
 @main.command(name="rules")
 @click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
 def list_rules(output_format) -> None:

@@ -127,19 +127,35 @@ class Policy:
         return self.codes.get(code)
 
 
-def load_policy(extend=(), mue_file: Path | None = None, ptp_files=()) -> Policy:
-    return _load(
-        tuple(Path(p).resolve() for p in extend),
-        Path(mue_file).resolve() if mue_file else None,
-        tuple(Path(p).resolve() for p in ptp_files),
-    )
+def load_policy(extend=(), mue_file: Path | None = None, ptp_files=(), builtin: Path | None = None) -> Policy:
+    """The policy from the built-in rules directory (or `builtin`), then `extend` in order.
+    Loaded once per process while none of its files changes."""
+    builtin = Path(builtin or data.rules_dir()).resolve()
+    extend = tuple(Path(p).resolve() for p in extend)
+    mue_file = Path(mue_file).resolve() if mue_file else None
+    ptp_files = tuple(Path(p).resolve() for p in ptp_files)
+    return _load(builtin, extend, mue_file, ptp_files, _stamp(builtin, *extend, *filter(None, (mue_file,)), *ptp_files))
+
+
+def _stamp(*paths: Path) -> tuple:
+    """What changes when a rules file is edited, added or removed: names, sizes, times."""
+    stamp = []
+    for path in paths:
+        files = sorted(path.rglob("*.y*ml")) if path.is_dir() else [path]
+        for file in files:
+            try:
+                info = file.stat()
+            except OSError:
+                continue
+            stamp.append((str(file), info.st_size, info.st_mtime_ns))
+    return tuple(stamp)
 
 
 @lru_cache(maxsize=8)
-def _load(extend: tuple[Path, ...], mue_file: Path | None, ptp_files: tuple[Path, ...]) -> Policy:
+def _load(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_files: tuple[Path, ...], stamp: tuple) -> Policy:
     raw: dict = {"codes": {}, "pairs": {}, "modifiers": {}, "regions": {}, "aliases": {}, "techniques": {}, "mue": {}, "payers": {}}
     digest = hashlib.sha256()
-    for directory in (data.rules_dir(), *extend):
+    for directory in (builtin, *extend):
         if not directory.is_dir():
             raise PolicyError(f"{directory}: extend-rules directory does not exist")
         for path in sorted(directory.rglob("*.y*ml")):

@@ -230,3 +230,55 @@ REPORTERS = {
     "junit": junit,
     "gitlab": gitlab,
 }
+
+
+# ------------------------------------------------------------------------- the rule-change gate
+
+
+def _signed(up: int, down: int) -> str:
+    return f"+{up} -{down}"
+
+
+def impact_text(impact, style: Style) -> str:
+    if not impact.changed:
+        return f"No finding changes against {impact.base}.\n"
+    up, down = len(impact.appeared), len(impact.disappeared)
+    out = [
+        f"Against {impact.base}: {up} finding{'s appear' if up != 1 else ' appears'}, "
+        f"{down} disappear{'s' if down == 1 else ''}.",
+        "",
+        "By rule:",
+    ]
+    for code, (up, down) in impact.by(lambda d: d.code).items():
+        out.append(f"  {code}  {_signed(up, down)}")
+        for sign, found in (("+", impact.appeared), ("-", impact.disappeared)):
+            out.extend(
+                f"    {sign} {d.path}:{d.line}:{d.column} {d.pointer or '/'}  {d.message}" for d in found if d.code == code
+            )
+    out += ["", "By file:"]
+    out += [f"  {path}  {_signed(up, down)}" for path, (up, down) in impact.by(lambda d: d.path).items()]
+    return "\n".join(out) + "\n"
+
+
+def impact_json(impact, style: Style) -> str:
+    report = {
+        "base": impact.base,
+        "changed": impact.changed,
+        "appeared": [d.as_dict() for d in impact.appeared],
+        "disappeared": [d.as_dict() for d in impact.disappeared],
+        "by_rule": {k: {"appeared": u, "disappeared": d} for k, (u, d) in impact.by(lambda x: x.code).items()},
+        "by_file": {k: {"appeared": u, "disappeared": d} for k, (u, d) in impact.by(lambda x: x.path).items()},
+    }
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+
+
+def impact_github(impact, style: Style) -> str:
+    out = []
+    for kind, verb, found in (("warning", "appears", impact.appeared), ("notice", "disappears", impact.disappeared)):
+        for d in found:
+            props = f"file={_escape_property(d.path)},line={d.line},col={d.column},title={_escape_property(d.code + ' ' + verb)}"
+            out.append(f"::{kind} {props}::{_escape_data(f'{d.code} {verb} with this rules change: {d.message}')}")
+    return "".join(line + "\n" for line in out)
+
+
+IMPACT_REPORTERS = {"text": impact_text, "json": impact_json, "github": impact_github}
