@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cptlint.checks import REGISTRY
-from cptlint.config import Settings, load_settings
+from cptlint.config import load_settings
 from cptlint.engine import Linter
 from cptlint.expectations import compare, read_expectations
 from cptlint.sources import collect
@@ -26,8 +26,7 @@ DIRECTORIES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
 def lint_directory(directory: Path):
     """Lint a directory as one run; return its files, their expectations, the findings, and
     what did not meet the expectations."""
-    config = directory / ".cptlint.toml"
-    settings = load_settings(config) if config.is_file() else Settings(root=directory)
+    settings = load_settings(cwd=directory)  # the directory's own configuration, or the nearest above
     files = collect([str(directory)], settings)
     diagnostics = Linter(settings).lint_paths(files).diagnostics
     expectations, problems = {}, []
