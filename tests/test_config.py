@@ -176,3 +176,15 @@ def test_files_that_are_never_encounters_are_skipped_even_when_named(repo):
 def test_paths_outside_the_project(repo, monkeypatch):
     monkeypatch.chdir(repo / "visits" / "legacy")
     assert [f["path"] for f in findings("../bad.yaml")] == ["../bad.yaml"]
+
+
+def test_extend_rules_replaces_a_builtin_payer_profile(repo):
+    rules = repo / "our-rules" / "payers"
+    rules.mkdir(parents=True)
+    # our Medicare Advantage contract follows the per-code rule
+    (rules / "medicare.yaml").write_text("label: Medicare Advantage\ntime_rule: per_code\ntherapy_modifiers: required\n")
+    ten_and_ten = CLEAN_VISIT.replace("units: 2\n    minutes: 30", "units: 1\n    minutes: 10").replace("minutes: 15", "minutes: 10")
+    (repo / "visits" / "bad.yaml").write_text(ten_and_ten)
+    assert [f["code"] for f in findings("visits/bad.yaml")] == ["UNT001"]
+    (repo / ".cptlint.toml").write_text('extend-rules = ["our-rules"]\n')
+    assert findings("visits/bad.yaml") == []

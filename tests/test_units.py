@@ -255,3 +255,35 @@ def test_linter_accepts_exactly_the_reference_allocations(minutes):
     allocation = TotalTimeAllowance(minutes).allocation()
     billing = {c: (m, allocation[c]) for c, m in minutes.items()}
     assert unt(billing) == []
+
+
+def reference_findings(minutes: dict[str, int], billed: dict[str, int], rule: str) -> set[str]:
+    """What the UNT rules must say, from the reference procedure and the units table alone."""
+    if rule == "per_code":
+        found = set()
+        if any(billed[c] > units_for(m) for c, m in minutes.items()):
+            found.add("UNT001")
+        if any(billed[c] < units_for(m) for c, m in minutes.items()):
+            found.add("UNT004")
+        return found
+    total = sum(minutes.values())
+    allowed = units_for(total)
+    given = sum(billed.values())
+    allocations = reference_allocations(minutes)
+    dominated = any(all(billed[c] <= a[i] for i, c in enumerate(minutes)) for a in allocations)
+    found = set()
+    if given > allowed:
+        found.add("UNT001")
+    elif not dominated:
+        found.add("UNT002")
+    if given < allowed:
+        found.add("UNT004")
+    return found
+
+
+@settings(max_examples=120, deadline=None)
+@given(visits, st.data(), st.sampled_from(["medicare", "commercial"]))
+def test_unit_rules_match_the_reference_on_random_visits(minutes, data, payer):
+    billed = {c: data.draw(st.integers(0, 5), label=c) for c in minutes}
+    found = set(unt({c: (m, billed[c]) for c, m in minutes.items()}, payer))
+    assert found == reference_findings(minutes, billed, "total" if payer == "medicare" else "per_code")
