@@ -46,9 +46,12 @@ def main() -> None:
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
 @click.option("-q", "--quiet", is_flag=True, help="Print the findings only: no source excerpts, no summary.")
 @click.option("--stdin-filename", help="The name of the file read from '-' (for its format and per-file ignores).")
+@click.option("--fix", is_flag=True, help="Apply safe fixes in place (with '-': print the fixed document).")
+@click.option("--diff", is_flag=True, help="Print the diff --fix would apply, write nothing; exit 1 if there is one.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply the fixes that need a person's judgement.")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), help="Report only findings this baseline file does not hold.")
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False, path_type=Path), help="Record the current findings as the baseline, then exit 0.")
-def check(paths, output_format, output, select, extend_select, ignore, payer, config_path, fail_on, exit_zero, statistics, quiet, stdin_filename, baseline_path, write_baseline_path) -> None:
+def check(paths, output_format, output, select, extend_select, ignore, payer, config_path, fail_on, exit_zero, statistics, quiet, stdin_filename, fix, diff, unsafe_fixes, baseline_path, write_baseline_path) -> None:
     """Lint encounter files and directories (default: the current directory)."""
     from cptlint import baseline
     from cptlint.config import ConfigError, load_settings, override
@@ -75,15 +78,33 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     sources = []
     for path in collect([p for p in paths or (".",) if p != "-"], settings):
         sources.append(Source(str(path), path.read_bytes))
-    if "-" in paths:
+    stdin_name = (stdin_filename or "-") if "-" in paths else None
+    if stdin_name is not None:
         content = sys.stdin.buffer.read()
-        name = stdin_filename or "-"
+        name = stdin_name
         kind = kind_of(name) if stdin_filename else sniff_kind(content.decode("utf-8", "replace"))
         sources.append(Source(name, lambda: content, kind))
     try:
-        run = linter.run(sources)
+        if fix or diff:
+            fixed = linter.fix(sources, unsafe=unsafe_fixes)
+            run = fixed.run
+        else:
+            run = linter.run(sources)
     except InternalError as err:
         _fail(str(err))
+    if diff:
+        patch = "".join(_unified_diff(f.path, f.original, f.text) for f in fixed.files.values())
+        click.echo(patch, nl=False)
+        sys.exit(EXIT_FINDINGS if patch else EXIT_CLEAN)
+    if fix:
+        for changed in fixed.files.values():
+            if changed.path != stdin_name:
+                Path(changed.path).write_bytes(changed.content())
+        if stdin_name is not None:  # the fixed document goes to stdout; what remains to stderr
+            fixed_stdin = fixed.files.get(stdin_name)
+            click.echo(fixed_stdin.text if fixed_stdin else content.decode("utf-8", "replace"), nl=False)
+            quiet = True
+        click.echo(f"cptlint: fixed {fixed.count} finding{'s' if fixed.count != 1 else ''}", err=True)
     if write_baseline_path:
         count = baseline.write(run.diagnostics, write_baseline_path)
         click.echo(f"cptlint: wrote {count} finding{'s' if count != 1 else ''} to {write_baseline_path}", err=True)
@@ -99,9 +120,18 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     if output:
         Path(output).write_text(report, encoding="utf-8")
     else:
-        click.echo(report, nl=False)
+        click.echo(report, nl=False, err=fix and stdin_name is not None)
     failing = any(d.severity >= settings.fail_on for d in run.diagnostics)
     sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+
+
+def _unified_diff(path: str, before: str, after: str) -> str:
+    import difflib
+
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
 @main.command()

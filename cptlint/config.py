@@ -44,6 +44,8 @@ KEYS = (
     "fail-on",
     "mue-file",
     "ptp-files",
+    "fixable",
+    "unfixable",
 )
 
 
@@ -64,12 +66,18 @@ class Settings:
     mue_file: Path | None = None
     ptp_files: tuple[Path, ...] = ()
     fail_on: Severity = Severity.WARNING
+    fixable: tuple[str, ...] = ("ALL",)
+    unfixable: tuple[str, ...] = ()
     root: Path = field(default_factory=Path.cwd)  # globs are relative to it
     source: Path | None = None  # the configuration file read, if any
 
     def enabled(self, code: str) -> bool:
         """ruff's selection: the most specific matching selector wins; ignore wins a tie."""
         return _selected(code, self.select + self.extend_select, self.ignore)
+
+    def fix_enabled(self, code: str) -> bool:
+        """`fixable` and `unfixable` select fixes as `select` and `ignore` select rules."""
+        return _selected(code, self.fixable, self.unfixable)
 
     def severity_of(self, code: str, default: Severity) -> Severity:
         return dict(self.severity).get(code, default)
@@ -171,7 +179,7 @@ def from_table(table: dict, path: Path) -> Settings:
         raise ConfigError(f'{where}: unknown key "{unknown[0]}"{did_you_mean(unknown[0], KEYS)}')
     root = path.parent
     values: dict = {"root": root, "source": path}
-    for key in ("select", "extend-select", "ignore"):
+    for key in ("select", "extend-select", "ignore", "fixable", "unfixable"):
         if key in table:
             values[key.replace("-", "_")] = tuple(_selectors(table[key], f"{where}: {key}"))
     for key in ("exclude",):

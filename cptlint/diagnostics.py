@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class Severity(enum.IntEnum):
@@ -44,6 +44,7 @@ class Diagnostic:
     message: str
     pointer: str
     encounter: str | None = None
+    fix: object = field(default=None, repr=False, compare=False)  # a fixes.Fix, for --fix
 
     def sort_key(self):
         return (self.path, self.line, self.column, self.code, self.pointer, self.message)

@@ -8,16 +8,20 @@ failed the schema is skipped by day rules rather than judged on half its service
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cptlint import fixes as fixes_module
 from cptlint import loader, schema
 from cptlint.checks import Finding, Rule, all_rules
 from cptlint.config import ConfigError, Settings, matches
-from cptlint.diagnostics import Diagnostic, Severity, Span, pointer_of
+from cptlint.diagnostics import Diagnostic, pointer_of
 from cptlint.model import Day, Encounter, build_encounter
 from cptlint.policy import Policy, load_policy
+
+
+MAX_FIX_ROUNDS = 10
 
 
 class InternalError(Exception):
@@ -74,6 +78,7 @@ class Run:
 class FileResult:
     path: str
     text: str = ""
+    doc: loader.Document | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     encounters: list[Encounter] = field(default_factory=list)
     # (patient, date) of encounters that failed the schema: their days are incomplete
@@ -101,6 +106,10 @@ class Linter:
         return self.run(Source(str(p), p.read_bytes) for p in paths)
 
     def run(self, sources) -> "Run":
+        return _as_run(self.lint_all(sources))
+
+    def lint_all(self, sources) -> list["FileResult"]:
+        """Each file's findings, day rules included."""
         results = []
         for source in sources:
             try:
@@ -109,11 +118,59 @@ class Linter:
                 results.append(self._unreadable(source.path, err))
                 continue
             results.append(self.lint_file(source.path, content, source.kind))
-        diagnostics = [d for r in results for d in r.diagnostics]
-        diagnostics.extend(self._day_diagnostics(results))
-        flagged = {d.path for d in diagnostics}
-        texts = {r.path: r.text for r in results if r.path in flagged}
-        return Run(sorted(diagnostics, key=Diagnostic.sort_key), [r.path for r in results], texts)
+        self._add_day_findings(results)
+        return results
+
+    # ---------------------------------------------------------------------------------- fixes
+
+    def fix(self, sources, unsafe: bool = False) -> "Fixed":
+        """Apply fixes until nothing more changes (at most MAX_FIX_ROUNDS rounds). A file is
+        changed only when the fixed text reads as well as before: no new SCH finding."""
+        files = {}
+        for source in sources:
+            try:
+                files[source.path] = _Editable.read(source)
+            except OSError:
+                continue
+        unreadable = [s for s in sources if s.path not in files]
+        count = 0
+        for _ in range(MAX_FIX_ROUNDS):
+            results = self.lint_all([f.source() for f in files.values()])
+            planned: dict[str, list] = {}
+            fixes: dict[str, int] = defaultdict(int)
+            for result in results:
+                for diagnostic in result.diagnostics:
+                    if diagnostic.fix is None or not self.may_fix(diagnostic.code, unsafe):
+                        continue
+                    edits = fixes_module.edits_for(result.doc, diagnostic.fix)
+                    if edits and not fixes_module.overlaps(edits, planned.get(result.path, [])):
+                        planned.setdefault(result.path, []).extend(edits)
+                        fixes[result.path] += 1
+            changed = False
+            for path, edits in planned.items():
+                candidate = fixes_module.apply(files[path].text, edits)
+                if self._reads_as_well(files[path], candidate):
+                    files[path].text = candidate
+                    count += fixes[path]
+                    changed = True
+            if not changed:
+                break
+        run = self.run([*unreadable, *(f.source() for f in files.values())])
+        return Fixed(run, {p: f for p, f in files.items() if f.changed}, count)
+
+    def may_fix(self, code: str, unsafe: bool) -> bool:
+        from cptlint.checks import REGISTRY
+
+        kind = REGISTRY[code].fixable
+        return kind is not None and (kind == "safe" or unsafe) and self.settings.fix_enabled(code)
+
+    def _reads_as_well(self, file: "_Editable", candidate: str) -> bool:
+        def input_findings(text: str) -> Counter:
+            found = self.lint_file(file.path, text.encode("utf-8"), file.kind).diagnostics
+            return Counter(d.code for d in found if d.code.startswith("SCH"))
+
+        before, after = input_findings(file.text), input_findings(candidate)
+        return not (after - before)
 
     # ------------------------------------------------------------------------------ one file
 
@@ -125,18 +182,16 @@ class Linter:
 
     def _lint_file(self, path: str, content: bytes, kind: str | None) -> FileResult:
         doc = loader.load(path, content, kind)
-        result = FileResult(path, text=doc.text, suppressions=Suppressions.parse(doc.text))
+        result = FileResult(path, text=doc.text, doc=doc, suppressions=Suppressions.parse(doc.text))
         result.ignored = self.settings.ignored_in_file(path)
         if result.suppressions.whole_file:
             return result
-        findings: list[tuple[str, str, tuple, bool, Span | None]] = [
-            (p.code, p.message, p.parts, p.key, p.span) for p in doc.problems
-        ]
+        findings: list[loader.Problem] = list(doc.problems)
         if doc.kind == "yaml" and doc.root is not None:
             doc.root = schema.apply_types(doc.root)
         slots = self._encounter_slots(doc, findings)
         problems = self._schema_problems(doc, slots)
-        findings.extend((p.code, p.message, p.parts, p.key, p.span) for p in problems)
+        findings.extend(problems)
         broken = {_slot_of(p.parts, slots) for p in problems}
         if None in broken:  # a problem with the file as a whole
             broken = {parts for parts, _ in slots}
@@ -151,11 +206,9 @@ class Linter:
             encounter = build_encounter(doc, parts, value, payer, expect)
             result.encounters.append(encounter)
             for rule in self.encounter_rules:
-                for finding in rule.check(encounter, self.policy):
-                    findings.append((rule.code, finding.message, finding.place.parts, finding.place.key, None))
-        for code, message, parts, key, span in findings:
-            owner = _slot_of(parts, slots)
-            self._add(result, doc, code, message, parts, key, span, ids.get(owner))
+                findings.extend(_placed(rule, finding) for finding in rule.check(encounter, self.policy))
+        for problem in findings:
+            self._add(result, doc, problem, ids.get(_slot_of(problem.parts, slots)))
         return result
 
     def _encounter_slots(self, doc: loader.Document, findings: list) -> list[tuple[tuple, object]]:
@@ -164,18 +217,18 @@ class Linter:
         if doc.kind == "lines":  # one unreadable line does not hide the others
             slots = [((i,), value) for i, value in enumerate(root) if value is not None]
             if not root:
-                findings.append(("SCH004", "the file holds no encounter", (), False, None))
+                findings.append(loader.Problem("SCH004", "the file holds no encounter"))
             return slots
         if not doc.is_readable:
             return []
         if root is None:
-            findings.append(("SCH004", "the file is empty: it holds no encounter", (), False, None))
+            findings.append(loader.Problem("SCH004", "the file is empty: it holds no encounter"))
             return []
         if isinstance(root, dict) and "encounters" in root:
             listed = root["encounters"]
             if isinstance(listed, list):
                 if not listed:
-                    findings.append(("SCH004", "encounters: lists no encounter", ("encounters",), False, None))
+                    findings.append(loader.Problem("SCH004", "encounters: lists no encounter", ("encounters",)))
                 return [(("encounters", i), value) for i, value in enumerate(listed)]
         return [((), root)]
 
@@ -191,10 +244,11 @@ class Linter:
             return []
         return schema.validate(doc.root, self.payer_names)
 
-    def _add(self, result: FileResult, doc, code, message, parts, key, span, encounter_id) -> None:
+    def _add(self, result: FileResult, doc, problem: loader.Problem, encounter_id) -> None:
+        code = problem.code
         if not self.settings.enabled(code) or any(matches(code, s) for s in result.ignored):
             return
-        span = span or doc.span(parts, key)
+        span = problem.span or doc.span(problem.parts, problem.key)
         if result.suppressions.hides(span.line, code):
             return
         result.diagnostics.append(
@@ -206,23 +260,24 @@ class Linter:
                 end_column=span.end_column,
                 code=code,
                 severity=self.severities[code],
-                message=message,
-                pointer=pointer_of(parts),
+                message=problem.message,
+                pointer=pointer_of(problem.parts),
                 encounter=encounter_id,
+                fix=problem.fix,
             )
         )
 
     def _unreadable(self, path: str, err: OSError) -> FileResult:
         result = FileResult(path)
         doc = loader.Document(path=path, kind="yaml", text="")
-        self._add(result, doc, "SCH001", f"cannot read the file: {err.strerror or err}", (), False, None, None)
+        self._add(result, doc, loader.Problem("SCH001", f"cannot read the file: {err.strerror or err}"), None)
         return result
 
     # ------------------------------------------------------------------------------ day rules
 
-    def _day_diagnostics(self, results: list[FileResult]) -> list[Diagnostic]:
+    def _add_day_findings(self, results: list[FileResult]) -> None:
         if not self.day_rules:
-            return []
+            return
         by_path = {r.path: r for r in results}
         broken = set().union(*(r.broken_days for r in results)) if results else set()
         days: dict[tuple, list[Encounter]] = defaultdict(list)
@@ -230,7 +285,6 @@ class Linter:
             for encounter in result.encounters:
                 who = encounter.patient if encounter.patient is not None else ("encounter", result.path, encounter.parts)
                 days[(who, encounter.date, encounter.payer.name)].append(encounter)
-        out: list[Diagnostic] = []
         for (who, date, _payer), encounters in days.items():
             if (who, date) in broken:
                 continue
@@ -238,11 +292,55 @@ class Linter:
             for rule in self.day_rules:
                 for finding in rule.check(day, self.policy):
                     owner = finding.place.encounter
-                    result = by_path[owner.doc.path]
-                    before = len(result.diagnostics)
-                    self._add(result, owner.doc, rule.code, finding.message, finding.place.parts, finding.place.key, None, owner.id)
-                    out.extend(result.diagnostics[before:])
-        return out
+                    self._add(by_path[owner.doc.path], owner.doc, _placed(rule, finding), owner.id)
+
+
+def _as_run(results: list[FileResult]) -> Run:
+    diagnostics = sorted((d for r in results for d in r.diagnostics), key=Diagnostic.sort_key)
+    flagged = {d.path for d in diagnostics}
+    return Run(diagnostics, [r.path for r in results], {r.path: r.text for r in results if r.path in flagged})
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class _Editable:
+    """A file being fixed: its text now, and what it was."""
+
+    path: str
+    kind: str | None
+    original: str
+    text: str
+    bom: bool
+
+    @classmethod
+    def read(cls, source: Source) -> "_Editable":
+        content = source.read()
+        bom = content.startswith(BOM)
+        text = content[len(BOM) if bom else 0 :].decode("utf-8")
+        return cls(source.path, source.kind, text, text, bom)
+
+    def source(self) -> Source:
+        return Source(self.path, lambda: self.text.encode("utf-8"), self.kind)
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+    def content(self) -> bytes:
+        return (BOM if self.bom else b"") + self.text.encode("utf-8")
+
+
+@dataclass
+class Fixed:
+    run: Run  # what remains
+    files: dict[str, _Editable]  # the files the fixes changed
+    count: int
+
+
+def _placed(rule: Rule, finding: Finding) -> loader.Problem:
+    return loader.Problem(rule.code, finding.message, finding.place.parts, key=finding.place.key, fix=finding.fix)
 
 
 def _text(value) -> str | None:

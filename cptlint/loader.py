@@ -35,13 +35,15 @@ class Plain(str):
 
 @dataclass
 class Problem:
-    """Something wrong with the input itself, found before any rule runs."""
+    """A finding before it is placed: the reader's and the schema's, and the rules' (with the
+    fix a rule proposes, if any)."""
 
     code: str
     message: str
     parts: tuple = ()
     span: Span | None = None
     key: bool = False
+    fix: object = None
 
 
 @dataclass
@@ -62,6 +64,10 @@ class Document:
             if found is not None:
                 return found
         return Span(1, 1, 1, 1)
+
+    def entry(self, parts: tuple):
+        """(key span, value span) of exactly parts, or None: what a fix edits."""
+        return self.index.exact(tuple(parts)) if self.index is not None else None
 
     @property
     def is_readable(self) -> bool:
@@ -84,6 +90,9 @@ class PositionIndex:
 
     def __init__(self):
         self.entries: dict[tuple, tuple[Span | None, Span]] = {}
+
+    def exact(self, parts: tuple):
+        return self.entries.get(parts)
 
     def closest(self, parts: tuple, key: bool) -> Span | None:
         parts = tuple(parts)
@@ -488,10 +497,16 @@ class _LazyIndex:
         self._make = make
         self._index = None
 
-    def closest(self, parts: tuple, key: bool) -> Span | None:
+    def _built(self):
         if self._index is None:
             self._index = self._make()
-        return self._index.closest(parts, key)
+        return self._index
+
+    def closest(self, parts: tuple, key: bool) -> Span | None:
+        return self._built().closest(parts, key)
+
+    def exact(self, parts: tuple):
+        return self._built().exact(parts)
 
 
 def _load_lines(doc: Document) -> None:
@@ -521,14 +536,22 @@ class _LinesIndex:
         self.record_lines = record_lines
         self.cache: dict[int, JsonIndex] = {}
 
-    def closest(self, parts: tuple, key: bool) -> Span | None:
+    def _record(self, parts: tuple) -> JsonIndex | None:
         if not parts or not isinstance(parts[0], int) or parts[0] >= len(self.record_lines):
-            return Span(1, 1, 1, 1)
+            return None
         record = parts[0]
-        number = self.record_lines[record]
         if record not in self.cache:
+            number = self.record_lines[record]
             self.cache[record] = JsonIndex(self.lines[number - 1], number - 1).indexed()
-        return self.cache[record].closest(parts[1:], key)
+        return self.cache[record]
+
+    def closest(self, parts: tuple, key: bool) -> Span | None:
+        index = self._record(parts)
+        return Span(1, 1, 1, 1) if index is None else index.closest(parts[1:], key)
+
+    def exact(self, parts: tuple):
+        index = self._record(parts)
+        return None if index is None else index.exact(parts[1:])
 
 
 _WS = re.compile(r"[ \t\r\n]*")

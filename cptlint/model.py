@@ -28,7 +28,7 @@ class _Located:
         return Place(self.encounter, self.parts + more, key)
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True)
 class Provider:
     npi: str | None
     discipline: str | None

@@ -57,9 +57,11 @@ class TotalTimeAllowance:
         """The most units code can get in any allocation the rule allows."""
         return self.full(code) + (1 if self.could_get_extra(code) else 0)
 
-    def allocation(self) -> dict[str, int]:
-        """One allocation the rule allows (ties go to the code listed first)."""
-        order = sorted(self.minutes, key=lambda c: -self.remainder(c))
+    def allocation(self, prefer: dict[str, int] | None = None) -> dict[str, int]:
+        """One allocation the rule allows. A tie goes to the code billed more in `prefer`,
+        else to the code listed first."""
+        prefer = prefer or {}
+        order = sorted(self.minutes, key=lambda c: (-self.remainder(c), -prefer.get(c, 0)))
         lucky = set(order[: self.extra])
         return {c: self.full(c) + (1 if c in lucky else 0) for c in self.minutes}
 

@@ -42,6 +42,13 @@ def test_passing_example_gives_no_finding_at_all(rule, tmp_path):
     assert [(d.code, d.message) for d in lint_example(rule.example("Passes"), tmp_path)] == []
 
 
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_fixable_rules_document_their_fix(rule):
+    assert bool(rule.section("Fix")) == (rule.fixable is not None)
+    if rule.fixable:
+        assert rule.section("Fix").startswith(("Safe", "Unsafe")) and rule.section("Fix").split(".")[0].lower().startswith(rule.fixable)
+
+
 def test_codes_names_and_severities_are_unique_and_well_formed():
     names = [r.name for r in RULES]
     assert len(set(names)) == len(names)

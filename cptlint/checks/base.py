@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
 from cptlint.diagnostics import Severity
+from cptlint.fixes import Fix
 from cptlint.model import Day, Encounter, Place
 
 CODE_PATTERN = re.compile(r"^(SCH|UNT|MOD|REG|MAN|DLV|DOC|DX|PAY)[0-9]{3}$")
@@ -23,6 +24,7 @@ SECTIONS = ("What it checks", "Why a payer cares", "Fails", "Passes", "Source")
 class Finding:
     place: Place
     message: str
+    fix: Fix | None = None  # only rules with `fixable` set propose one
 
 
 class Rule:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from cptlint.checks.base import Finding, Rule, register
 from cptlint.checks.shared import category, is_billed, regions
 from cptlint.diagnostics import Severity
+from cptlint.fixes import Fix, SetScalar
 from cptlint.model import Day, Encounter, Service
 from cptlint.schema import did_you_mean
 
 NOT_MANUAL = ("modality", "exercise")
+MASSAGE_CODE = "97124"
 
 
 def _kinds(service: Service, policy) -> list[tuple[int, str, str]]:
@@ -66,6 +68,9 @@ class ManualTherapyIsMassage(Rule):
         goal: Sleep through the night
     ```
 
+    ## Fix
+    Unsafe: the notes may describe the service loosely. Recodes the line as 97124.
+
     ## Source
     CPT 97124 descriptor (massage, including effleurage, petrissage and/or tapotement) and 97140
     descriptor (mobilization/manipulation, manual lymphatic drainage, manual traction);
@@ -75,6 +80,7 @@ class ManualTherapyIsMassage(Rule):
     code = "MAN001"
     name = "manual-therapy-is-massage"
     severity = Severity.ERROR
+    fixable = "unsafe"
 
     def check(self, encounter: Encounter, policy):
         for service in encounter.services:
@@ -83,6 +89,7 @@ class ManualTherapyIsMassage(Rule):
                 yield Finding(
                     service.place("techniques"),
                     f"{service.code} documented with massage only ({', '.join(t for _, t, _ in kinds)}): that is 97124",
+                    Fix("recode as 97124", (SetScalar(service.parts + ("code",), MASSAGE_CODE),)),
                 )
 
 

@@ -15,6 +15,7 @@ from cptlint.checks.shared import (
     regions,
 )
 from cptlint.diagnostics import Severity
+from cptlint.fixes import Fix, MoveItem, RemoveItem
 from cptlint.model import Day, Encounter, Service
 
 MODIFIER_FORM = re.compile(r"^[A-Z0-9]{2}$")
@@ -160,6 +161,10 @@ class BypassOnColumnOne(Rule):
         goal: Lift a grandchild
     ```
 
+    ## Fix
+    Unsafe: the record must support a distinct service. Moves the modifier, as written, to the end of
+    the column-2 line's modifiers.
+
     ## Source
     AAPC Physical Medicine & Rehab Coding Alert (modifier 59 placement: "If you apply the
     modifier to the wrong code, you'll only get paid for that code"); CMS NCCI PTP edits.
@@ -169,15 +174,24 @@ class BypassOnColumnOne(Rule):
     name = "bypass-on-column-one"
     severity = Severity.ERROR
     scope = "day"
+    fixable = "unsafe"
 
     def check(self, day: Day, policy):
         for edit, first, second in pair_lines(day, policy):
             misplaced = bypass_modifiers(first, policy)
             if edit.modifier_indicator == 1 and misplaced and not bypass_modifiers(second, policy):
+                move = None
+                if first.encounter.doc is second.encounter.doc:
+                    index = first.modifiers.index(misplaced[0])
+                    move = Fix(
+                        f"move {misplaced[0]} to {second.code}",
+                        (MoveItem(first.parts + ("modifiers", index), second.parts + ("modifiers",)),),
+                    )
                 yield Finding(
                     _modifier_place(first, misplaced[0]),
                     f"{misplaced[0]} belongs on {second.code}, the column-2 code of the NCCI edit "
                     f"with {first.code}; on {first.code} it bypasses nothing",
+                    move,
                 )
 
 
@@ -232,6 +246,9 @@ class DistinctAndXModifier(Rule):
         goal: Lift a grandchild
     ```
 
+    ## Fix
+    Safe. Removes the 59 and keeps the X modifier.
+
     ## Source
     CMS CR 8863 (X{EPSU} modifiers, 2015-01-01); HMSA and Moda Health policy ("It is not
     appropriate to bill both modifier 59 and a -X{EPSU} modifier on the same line").
@@ -240,6 +257,7 @@ class DistinctAndXModifier(Rule):
     code = "MOD003"
     name = "distinct-and-x-modifier"
     severity = Severity.ERROR
+    fixable = "safe"
 
     def check(self, encounter: Encounter, policy):
         general = policy.modifiers.get("distinct_procedural", "59")
@@ -247,9 +265,11 @@ class DistinctAndXModifier(Rule):
         for service in encounter.services:
             both = [m for m in service.modifiers if m in specific]
             if general in service.modifiers and both:
+                place = _modifier_place(service, general)
                 yield Finding(
-                    _modifier_place(service, general),
+                    place,
                     f"{general} and {both[0]} on one line: keep {both[0]}, the more specific one",
+                    Fix(f"remove {general}", (RemoveItem(place.parts),)),
                 )
 
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from cptlint.checks.base import Finding, Rule, register
 from cptlint.checks.shared import category, is_timed, timed_pools
 from cptlint.diagnostics import Severity
+from cptlint.fixes import Fix, RemoveItem, SetScalar
 from cptlint.model import Day, Encounter, Service
 from cptlint.timerules import TotalTimeAllowance, units_for
 
@@ -28,6 +29,23 @@ def _pools(day: Day, policy):
             billed[s.code] += s.units
             first.setdefault(s.code, s)
         yield dict(minutes), dict(billed), first
+
+
+def _set_units(day: Day, finding_line: Service, target: dict[str, int], keep) -> Fix | None:
+    """Set each code's units to target where keep(billed, wanted) is false; only codes billed on
+    one line in the finding's file can be set (UNT006 merges split lines first)."""
+    lines: dict[str, list[Service]] = defaultdict(list)
+    for s in day.services:
+        lines[s.code].append(s)
+    operations = []
+    for code, wanted in target.items():
+        (line, *others) = lines[code]
+        if keep(line.units, wanted):
+            continue
+        if others or line.encounter.doc is not finding_line.encounter.doc:
+            return None
+        operations.append(SetScalar(line.parts + ("units",), str(wanted)))
+    return Fix("set the units the minutes support", tuple(operations)) if operations else None
 
 
 def _plural(n: int, word: str) -> str:
@@ -77,6 +95,11 @@ class UnitsExceedMinutes(Rule):
       - {code: "97110", units: 2, minutes: 30, modifiers: [GP], diagnosis_pointers: [1]}
     ```
 
+    ## Fix
+    Safe. Lowers the units to what the minutes allow under the payer's rule: under the CMS rule to the
+    allocation closest to what was billed, under the per-code rule to each code's own units. Not
+    made when a code is split over several lines (UNT006 merges them first) or over files.
+
     ## Source
     CMS Medicare Claims Processing Manual, Pub. 100-04, Ch. 5, §20.2 ("Counting Minutes for Timed
     Codes in 15 Minute Units"); AMA CPT time rule as applied by Premera "Billing for Time"
@@ -87,6 +110,7 @@ class UnitsExceedMinutes(Rule):
     name = "units-exceed-minutes"
     severity = Severity.ERROR
     scope = "day"
+    fixable = "safe"
 
     def check(self, day: Day, policy):
         for minutes, billed, first in _pools(day, policy):
@@ -96,10 +120,12 @@ class UnitsExceedMinutes(Rule):
                 if total_billed > allowance.total:
                     worst = max(minutes, key=lambda c: billed[c] - allowance.most(c))
                     note = " (a service under 8 minutes is not billed)" if allowance.total_minutes < 8 else ""
+                    lower = _set_units(day, first[worst], allowance.allocation(prefer=billed), keep=int.__le__)
                     yield Finding(
                         first[worst].place("units"),
                         f"{_plural(total_billed, 'timed unit')} billed for {allowance.total_minutes} timed minutes; "
                         f"the CMS 8-minute rule allows {allowance.total}{note}",
+                        lower,
                     )
             else:
                 for code, used in minutes.items():
@@ -109,6 +135,7 @@ class UnitsExceedMinutes(Rule):
                             first[code].place("units"),
                             f"{_plural(billed[code], 'unit')} of {code} billed for {used} minutes; "
                             f"the per-code rule allows {allowed}",
+                            _set_units(day, first[code], {code: allowed}, keep=int.__le__),
                         )
 
 
@@ -275,6 +302,10 @@ class UnitsBelowMinutes(Rule):
       - {code: "97110", units: 3, minutes: 38, modifiers: [GP], diagnosis_pointers: [1]}
     ```
 
+    ## Fix
+    Unsafe: a person decides whether the unbilled time was billable. Raises the units to what the
+    minutes support, when the units billed fit inside an allocation the rule allows.
+
     ## Source
     CMS Pub. 100-04, Ch. 5, §20.2 ("If a 15 minute timed service is performed for at least 15
     minutes it shall be billed for at least 1 unit").
@@ -283,8 +314,8 @@ class UnitsBelowMinutes(Rule):
     code = "UNT004"
     name = "units-below-minutes"
     severity = Severity.WARNING
-
     scope = "day"
+    fixable = "unsafe"
 
     def check(self, day: Day, policy):
         for minutes, billed, first in _pools(day, policy):
@@ -293,10 +324,14 @@ class UnitsBelowMinutes(Rule):
                 total_billed = sum(billed.values())
                 if total_billed < allowance.total:
                     short = min(minutes, key=lambda c: (billed[c] - allowance.full(c), -minutes[c]))
+                    raise_ = None
+                    if allowance.allows(billed):
+                        raise_ = _set_units(day, first[short], allowance.allocation(prefer=billed), keep=int.__ge__)
                     yield Finding(
                         first[short].place("units"),
                         f"{allowance.total_minutes} timed minutes support {_plural(allowance.total, 'unit')} "
                         f"under the CMS 8-minute rule; {total_billed} billed",
+                        raise_,
                     )
             else:
                 for code, used in minutes.items():
@@ -305,6 +340,7 @@ class UnitsBelowMinutes(Rule):
                             first[code].place("units"),
                             f"{used} minutes of {code} support {_plural(units_for(used), 'unit')} "
                             f"under the per-code rule; {billed[code]} billed",
+                            _set_units(day, first[code], {code: units_for(used)}, keep=int.__ge__),
                         )
 
 
@@ -403,6 +439,10 @@ class TimedCodeOnSeveralLines(Rule):
       - {code: "97110", units: 2, minutes: 30, modifiers: [GP], diagnosis_pointers: [1]}
     ```
 
+    ## Fix
+    Safe. Merges the later line into the first, summing units and minutes, when the two lines differ
+    in nothing else (no other modifiers, regions, notes or time blocks that the merge would lose).
+
     ## Source
     First Coast Service Options, "Therapy timed codes" (claims received on and after
     2021-04-19 are rejected unless each timed code is reported on a single line per date).
@@ -412,6 +452,7 @@ class TimedCodeOnSeveralLines(Rule):
     name = "timed-code-on-several-lines"
     severity = Severity.WARNING
     scope = "day"
+    fixable = "safe"
 
     def check(self, day: Day, policy):
         first: dict[str, Service] = {}
@@ -426,9 +467,32 @@ class TimedCodeOnSeveralLines(Rule):
                 yield Finding(
                     service.place("code"),
                     f"{service.code} is already billed on {where} for {day.date}: report one line with the units summed",
+                    _merge(earlier, service),
                 )
             else:
                 first[service.code] = service
+
+
+_MERGED = ("code", "units", "minutes", "index", "parts", "encounter")
+
+
+def _merge(keep: Service, extra: Service) -> Fix | None:
+    """Fold a second line of a code into the first, when nothing but units and minutes differ:
+    a merge that would drop a modifier, region, note or time block is not made."""
+    if keep.encounter is not extra.encounter or keep.minutes is None or extra.minutes is None:
+        return None
+    if keep.has_time_block or extra.has_time_block:
+        return None
+    if any(getattr(keep, f) != getattr(extra, f) for f in Service.__dataclass_fields__ if f not in _MERGED):
+        return None
+    return Fix(
+        "merge the lines, summing units and minutes",
+        (
+            SetScalar(keep.parts + ("units",), str(keep.units + extra.units)),
+            SetScalar(keep.parts + ("minutes",), str(keep.minutes + extra.minutes)),
+            RemoveItem(extra.parts),
+        ),
+    )
 
 
 @register
