@@ -8,6 +8,7 @@ and the CLI exits 2 on it.
 from __future__ import annotations
 
 import fnmatch
+import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -111,11 +112,11 @@ def matches(code: str, selector: str) -> bool:
 
 def relative_posix(path: str | Path, root: Path) -> str:
     """The path relative to the configuration's directory; outside it, just the file name."""
-    absolute = Path(path).resolve()
-    try:
-        return absolute.relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return absolute.name
+    absolute = os.path.abspath(path)
+    base = os.path.abspath(root)
+    if absolute == base or absolute.startswith(base.rstrip(os.sep) + os.sep):
+        return Path(os.path.relpath(absolute, base)).as_posix()
+    return os.path.basename(absolute)
 
 
 def glob_match(relative: str, pattern: str) -> bool:

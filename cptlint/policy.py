@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from cptlint import data, loader, schema
+from cptlint.validator import compile_schema
 
 FILE_KINDS = {
     "codes.yaml": "codes",
@@ -256,7 +257,9 @@ def _read(path: Path, content: bytes, kind: str) -> dict:
     root = data.schema("rules.schema.json")
     definition = {"$ref": f"#/$defs/{kind}"}
     value = schema.apply_types(doc.root, definition, root)
-    errors = list(_rules_validator(kind).iter_errors(value))
+    if _rules_check(kind)(value):
+        return value
+    errors = list(schema.validator_for(_rules_schema(kind)).iter_errors(value))
     if errors:
         lines = []
         for error in errors[:5]:
@@ -269,13 +272,15 @@ def _read(path: Path, content: bytes, kind: str) -> dict:
 
 
 @lru_cache(maxsize=None)
-def _rules_validator(kind: str):
-    import jsonschema
-
+def _rules_schema(kind: str) -> dict:
     root = copy.deepcopy(data.schema("rules.schema.json"))
     root["$ref"] = f"#/$defs/{kind}"
-    cls = jsonschema.Draft202012Validator
-    return cls(root, format_checker=cls.FORMAT_CHECKER)
+    return root
+
+
+@lru_cache(maxsize=None)
+def _rules_check(kind: str):
+    return compile_schema(_rules_schema(kind))
 
 
 def _merge(raw: dict, kind: str, path: Path, value: dict) -> None:

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from cptlint import data
 from cptlint.loader import Plain, Problem, resolve_plain
+from cptlint.validator import compile_schema
 
 SCHEMA_NAME = "encounter.schema.json"
 
@@ -91,9 +92,8 @@ def _pointer(root: dict, ref: str) -> dict:
 
 
 @lru_cache(maxsize=8)
-def _validator(payers: tuple[str, ...], definition: str | None):
-    import jsonschema
-
+def _schema(payers: tuple[str, ...], definition: str | None) -> dict:
+    """The encounter schema, or one of its definitions, with the payer names of this run."""
     schema = copy.deepcopy(data.schema(SCHEMA_NAME))
     if definition is not None:
         for keyword in ("if", "then", "else"):
@@ -102,19 +102,38 @@ def _validator(payers: tuple[str, ...], definition: str | None):
     if payers:
         payer = schema["$defs"]["encounter"]["properties"]["payer"]
         payer["enum"] = list(payers)
+    return schema
+
+
+@lru_cache(maxsize=8)
+def _is_valid(payers: tuple[str, ...], definition: str | None):
+    return compile_schema(_schema(payers, definition))
+
+
+def validator_for(schema: dict):
+    """jsonschema's validator, with integers that are integers: YAML and JSON both allow 2.0,
+    and a unit count written that way is still not a whole number."""
+    import jsonschema
+
     base = jsonschema.Draft202012Validator
-    # YAML and JSON both allow 2.0; a unit count written that way is still not a whole number.
-    checker = base.TYPE_CHECKER.redefine(
-        "integer", lambda _checker, v: isinstance(v, int) and not isinstance(v, bool)
-    )
+    checker = base.TYPE_CHECKER.redefine("integer", lambda _checker, v: isinstance(v, int) and not isinstance(v, bool))
     cls = jsonschema.validators.extend(base, type_checker=checker)
     return cls(schema, format_checker=base.FORMAT_CHECKER)
 
 
+@lru_cache(maxsize=8)
+def _validator(payers: tuple[str, ...], definition: str | None):
+    return validator_for(_schema(payers, definition))
+
+
 def validate(value, payers: tuple[str, ...] = (), definition: str | None = None) -> list[Problem]:
-    """SCH003 problems for value (a whole file, or one `definition` of the schema), by path."""
+    """SCH003 problems for value (a whole file, or one `definition` of the schema), by path.
+    The fast check answers for valid values; jsonschema explains the others."""
+    payers = tuple(sorted(payers))
+    if _is_valid(payers, definition)(value):
+        return []
     problems = []
-    for error in _validator(tuple(sorted(payers)), definition).iter_errors(value):
+    for error in _validator(payers, definition).iter_errors(value):
         problems.extend(_problems(error))
     problems.sort(key=lambda p: [str(x) for x in p.parts])
     return problems

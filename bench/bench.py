@@ -1,0 +1,206 @@
+"""Benchmark cptlint against the tools people would otherwise run, as ratios in one run.
+
+    python bench/bench.py                 # 2,000 and 20,000 files, one file, 1,000,000 NDJSON lines
+    python bench/bench.py --quick         # 500 and 5,000 files, 100,000 lines: a smoke run
+
+Peers (installed on demand with pip into the running environment when missing): check-jsonschema
+(schema only, against cptlint's own schema), yamllint, and a bare parse with PyYAML's C loader.
+Every figure is the median wall time of --repeat runs of a fresh process; the ratios are what
+the targets in the README's Performance section are stated in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = REPO / "schemas" / "encounter.schema.json"
+PYTHON = sys.executable
+BIN = Path(sys.executable).parent
+
+CLEAN = """\
+id: {id}
+date: 2026-{month:02d}-{day:02d}
+payer: {payer}
+patient: P-{patient}
+provider: {{npi: "1234567893", discipline: PT}}
+diagnoses: [M54.50, M25.511]
+services:
+  - code: "97140"
+    units: {manual_units}
+    minutes: 30
+    modifiers: [GP]
+    regions: [cervical]
+    techniques: [joint_mobilization, myofascial_release]
+    diagnosis_pointers: [1]
+    start: "09:00"
+    end: "09:30"
+    response: Cervical rotation improved 10 degrees
+    goal: Turn head to check blind spot while driving
+  - code: "97110"
+    units: 1
+    minutes: 15
+    modifiers: [GP]
+    diagnosis_pointers: [2]
+    start: "09:30"
+    end: "09:45"
+"""
+
+
+def generate(directory: Path, count: int, seed: int = 7) -> list[Path]:
+    """count encounter files like examples/, 100 to a folder; one in five bills too many units."""
+    rng = random.Random(seed)
+    files = []
+    for i in range(count):
+        folder = directory / f"batch{i // 100:04d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"enc-{i:06d}.yaml"
+        path.write_text(
+            CLEAN.format(
+                id=f"ENC-{i}",
+                month=rng.randint(1, 12),
+                day=rng.randint(1, 28),
+                payer=rng.choice(["medicare", "commercial"]),
+                patient=i,
+                manual_units=3 if i % 5 == 0 else 2,
+            )
+        )
+        files.append(path)
+    return files
+
+
+def generate_lines(path: Path, count: int) -> None:
+    record = {
+        "id": "",
+        "date": "2026-03-14",
+        "patient": "",
+        "provider": {"npi": "1234567893", "discipline": "PT"},
+        "diagnoses": ["M54.50"],
+        "services": [
+            {"code": "97110", "units": 2, "minutes": 30, "modifiers": ["GP"], "diagnosis_pointers": [1]},
+            {"code": "97112", "units": 1, "minutes": 15, "modifiers": ["GP"], "diagnosis_pointers": [1]},
+        ],
+    }
+    with path.open("w") as out:
+        for i in range(count):
+            record["id"], record["patient"] = f"ENC-{i}", f"P-{i}"
+            record["services"][0]["units"] = 3 if i % 5 == 0 else 2
+            out.write(json.dumps(record) + "\n")
+
+
+def timed(command: list[str], repeat: int, cwd: Path | None = None) -> tuple[float, float]:
+    """(median seconds, peak RSS in MB of the largest run) over repeat fresh processes."""
+    probe = (
+        "import resource, subprocess, sys;"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    times, peaks = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        out = subprocess.run([PYTHON, "-c", probe, *command], capture_output=True, text=True, cwd=cwd, check=True)
+        times.append(time.perf_counter() - started)
+        peaks.append(int(out.stdout.strip() or 0) / 1024)
+    return statistics.median(times), max(peaks)
+
+
+def tool(name: str, package: str) -> str:
+    found = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    if found is None:
+        subprocess.run([PYTHON, "-m", "pip", "install", "-q", package], check=True)
+        found = shutil.which(name, path=str(BIN))
+    return found
+
+
+PARSE_ONLY = """
+import sys, yaml
+for name in open(sys.argv[1]).read().split("\\n"):
+    if name:
+        with open(name, "rb") as f:
+            yaml.load(f, Loader=yaml.CSafeLoader)
+"""
+
+JSON_LINES = """
+import json, sys
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        if line.strip():
+            json.loads(line)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller corpora, for a smoke run")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", default=None, help="passed to cptlint --jobs (default: its own)")
+    args = parser.parse_args()
+    small, large, lines = (500, 5_000, 100_000) if args.quick else (2_000, 20_000, 1_000_000)
+    cptlint = [tool("cptlint", "-e" + str(REPO)), "check", "--format", "json", "--no-cache"]
+    if args.jobs:
+        cptlint += ["--jobs", args.jobs]
+    check_jsonschema = tool("check-jsonschema", "check-jsonschema")
+    yamllint = tool("yamllint", "yamllint")
+    subprocess.run([PYTHON, "-c", "import yaml; assert yaml.__with_libyaml__"], check=True)
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="cptlint-bench-") as scratch:
+        root = Path(scratch)
+        corpus = root / "small"
+        files = generate(corpus, small)
+        listing = root / "small.txt"
+        listing.write_text("\n".join(map(str, files)))
+        big = root / "large"
+        generate(big, large)
+        ndjson = root / "lines.ndjson"
+        generate_lines(ndjson, lines)
+
+        def row(label, command, cwd=None):
+            seconds, peak = timed(command, args.repeat, cwd)
+            rows.append((label, seconds, peak))
+            print(f"{label:<46} {seconds:8.3f} s {peak:8.1f} MB", file=sys.stderr)
+            return seconds
+
+        ours = row(f"cptlint, {small} files", [*cptlint, str(corpus)])
+        schema_only = row(f"check-jsonschema, {small} files", [check_jsonschema, "--schemafile", str(SCHEMA), *map(str, files)])
+        parse = row(f"PyYAML CSafeLoader parse, {small} files", [PYTHON, "-c", PARSE_ONLY, str(listing)])
+        row(f"yamllint, {small} files", [yamllint, "-d", "relaxed", str(corpus)])
+        warm = row(f"cptlint with cache, {small} files", [*[c for c in cptlint if c != "--no-cache"], str(corpus)], cwd=root)
+        row(f"cptlint with cache (again), {small} files", [*[c for c in cptlint if c != "--no-cache"], str(corpus)], cwd=root)
+        one_ours = row("cptlint, 1 file", [*cptlint, str(files[0])])
+        one_peer = row("check-jsonschema, 1 file", [check_jsonschema, "--schemafile", str(SCHEMA), str(files[0])])
+        ours_large = row(f"cptlint, {large} files", [*cptlint, str(big)])
+        ours_lines = row(f"cptlint, {lines:,} NDJSON lines", [*cptlint, str(ndjson)])
+        json_lines = row(f"json.loads, {lines:,} NDJSON lines", [PYTHON, "-c", JSON_LINES, str(ndjson)])
+
+    peak = {label: mb for label, _, mb in rows}
+    ratios = [
+        (f"{small} files: cptlint / check-jsonschema", ours / schema_only, "<= 0.5"),
+        (f"{small} files: cptlint / CSafeLoader parse", ours / parse, "aim <= 2"),
+        ("1 file: cptlint / check-jsonschema", one_ours / one_peer, "<= 0.5"),
+        (f"{large} / {small} files: cptlint time", ours_large / ours, f"<= {1.1 * large / small:.0f}"),
+        (f"{large} / {small} files: cptlint peak memory", peak[f"cptlint, {large} files"] / peak[f"cptlint, {small} files"], "flat"),
+        (f"{lines:,} NDJSON lines: cptlint / json.loads", ours_lines / json_lines, "<= 5"),
+        (f"{lines:,} NDJSON lines: cptlint peak MB", peak[f"cptlint, {lines:,} NDJSON lines"], "< 200"),
+        (f"{small} files: second cached run / uncached", rows[5][1] / ours, "—"),
+    ]
+    del warm
+    print()
+    print(f"{'measure':<52} {'ratio':>8}  target")
+    for label, value, target in ratios:
+        print(f"{label:<52} {value:8.2f}  {target}")
+    print(f"\n(medians of {args.repeat} runs; {os.cpu_count()} cores; Python {sys.version.split()[0]})")
+
+
+if __name__ == "__main__":
+    main()
