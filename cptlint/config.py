@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from cptlint.diagnostics import Severity
@@ -83,6 +85,10 @@ class Settings:
     def severity_of(self, code: str, default: Severity) -> Severity:
         return dict(self.severity).get(code, default)
 
+    @cached_property
+    def _excluded(self) -> re.Pattern:
+        return globs_pattern(self.exclude + ALWAYS_EXCLUDED)
+
     def ignored_in_file(self, path: str) -> tuple[str, ...]:
         relative = relative_posix(path, self.root)
         codes: list[str] = []
@@ -92,8 +98,7 @@ class Settings:
         return tuple(codes)
 
     def is_excluded(self, path: str | Path) -> bool:
-        relative = relative_posix(path, self.root)
-        return any(glob_match(relative, pattern) for pattern in self.exclude + ALWAYS_EXCLUDED)
+        return self._excluded.search(relative_posix(path, self.root)) is not None
 
 
 def _selected(code: str, select, ignore) -> bool:
@@ -119,14 +124,21 @@ def relative_posix(path: str | Path, root: Path) -> str:
     return os.path.basename(absolute)
 
 
+def globs_pattern(patterns) -> re.Pattern:
+    """One regular expression for gitignore-like globs: a pattern without '/' matches any path
+    component; one with '/' matches from the root; either also matches everything below a
+    matching directory. `*` stays within a component."""
+    parts = []
+    for pattern in patterns:
+        pattern = pattern.strip().removeprefix("./").rstrip("/")
+        body = fnmatch.translate(pattern.lstrip("/")).removeprefix("(?s:").removesuffix(")\\Z")
+        body = body.replace(".*", "[^/]*")
+        parts.append(("(?:^|/)" if "/" not in pattern else "^") + f"(?:{body})(?:/|$)")
+    return re.compile("|".join(parts) or "(?!)")
+
+
 def glob_match(relative: str, pattern: str) -> bool:
-    """gitignore-like: a pattern without '/' matches any path component; one with '/' matches
-    from the root; either also matches everything below a matching directory."""
-    pattern = pattern.strip().removeprefix("./").rstrip("/")
-    pieces = relative.split("/")
-    if "/" not in pattern:
-        return any(fnmatch.fnmatchcase(piece, pattern) for piece in pieces)
-    return any(fnmatch.fnmatchcase("/".join(pieces[: i + 1]), pattern.lstrip("/")) for i in range(len(pieces)))
+    return globs_pattern((pattern,)).search(relative) is not None
 
 
 # ------------------------------------------------------------------------------------ reading

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class Severity(enum.IntEnum):
@@ -22,9 +23,9 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True)
-class Span:
-    """1-based start and end of a piece of source text; the end is exclusive."""
+class Span(NamedTuple):
+    """1-based start and end of a piece of source text; the end is exclusive. (A named tuple:
+    a file has one for every key and value, and tuples are the cheapest to make.)"""
 
     line: int
     column: int
