@@ -46,17 +46,18 @@ def main() -> None:
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
 @click.option("-q", "--quiet", is_flag=True, help="Print the findings only: no source excerpts, no summary.")
 @click.option("--stdin-filename", help="The name of the file read from '-' (for its format and per-file ignores).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for many files.  [default: the machine's cores]")
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place (with '-': print the fixed document).")
 @click.option("--diff", is_flag=True, help="Print the diff --fix would apply, write nothing; exit 1 if there is one.")
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply the fixes that need a person's judgement.")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), help="Report only findings this baseline file does not hold.")
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False, path_type=Path), help="Record the current findings as the baseline, then exit 0.")
-def check(paths, output_format, output, select, extend_select, ignore, payer, config_path, fail_on, exit_zero, statistics, quiet, stdin_filename, fix, diff, unsafe_fixes, baseline_path, write_baseline_path) -> None:
+def check(paths, output_format, output, select, extend_select, ignore, payer, config_path, fail_on, exit_zero, statistics, quiet, stdin_filename, jobs, fix, diff, unsafe_fixes, baseline_path, write_baseline_path) -> None:
     """Lint encounter files and directories (default: the current directory)."""
     from cptlint import baseline
     from cptlint.config import ConfigError, load_settings, override
     from cptlint.diagnostics import Severity
-    from cptlint.engine import InternalError, Linter, Source
+    from cptlint.engine import InternalError, Linter, Source, file_source
     from cptlint.loader import kind_of, sniff_kind
     from cptlint.policy import PolicyError
     from cptlint.reporters import REPORTERS, Style
@@ -75,9 +76,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
         known = baseline.read(baseline_path) if baseline_path else None
     except (ConfigError, PolicyError, baseline.BaselineError) as err:
         _fail(str(err))
-    sources = []
-    for path in collect([p for p in paths or (".",) if p != "-"], settings):
-        sources.append(Source(str(path), path.read_bytes))
+    sources = [file_source(path) for path in collect([p for p in paths or (".",) if p != "-"], settings)]
     stdin_name = (stdin_filename or "-") if "-" in paths else None
     if stdin_name is not None:
         content = sys.stdin.buffer.read()
@@ -89,7 +88,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
             fixed = linter.fix(sources, unsafe=unsafe_fixes)
             run = fixed.run
         else:
-            run = linter.run(sources)
+            run = linter.run(sources, jobs or os.cpu_count() or 1)
     except InternalError as err:
         _fail(str(err))
     if diff:

@@ -22,6 +22,7 @@ from cptlint.policy import Policy, load_policy
 
 
 MAX_FIX_ROUNDS = 10
+PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
 
 
 class InternalError(Exception):
@@ -102,24 +103,43 @@ class Linter:
 
     # ----------------------------------------------------------------------------- whole runs
 
-    def lint_paths(self, paths: list[Path]) -> "Run":
-        return self.run(Source(str(p), p.read_bytes) for p in paths)
+    def lint_paths(self, paths: list[Path], jobs: int = 1) -> "Run":
+        return self.run([file_source(p) for p in paths], jobs)
 
-    def run(self, sources) -> "Run":
-        return _as_run(self.lint_all(sources))
+    def run(self, sources, jobs: int = 1) -> "Run":
+        return _as_run(self.lint_all(sources, jobs))
 
-    def lint_all(self, sources) -> list["FileResult"]:
-        """Each file's findings, day rules included."""
-        results = []
-        for source in sources:
-            try:
-                content = source.read()
-            except OSError as err:
-                results.append(self._unreadable(source.path, err))
-                continue
-            results.append(self.lint_file(source.path, content, source.kind))
+    def lint_all(self, sources, jobs: int = 1) -> list["FileResult"]:
+        """Each file's findings, day rules included. With jobs > 1 and enough files, files are
+        read and checked in worker processes; day rules then run here over all encounters."""
+        sources = list(sources)
+        if jobs > 1 and len(sources) >= PARALLEL_MIN_FILES:
+            results = self._lint_in_workers(sources, jobs)
+        else:
+            results = [self._lint_source(source) for source in sources]
         self._add_day_findings(results)
         return results
+
+    def _lint_source(self, source: "Source") -> "FileResult":
+        try:
+            content = source.read()
+        except OSError as err:
+            return self._unreadable(source.path, err)
+        return self.lint_file(source.path, content, source.kind)
+
+    def _lint_in_workers(self, sources: list["Source"], jobs: int) -> list["FileResult"]:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        on_disk = [s for s in sources if isinstance(s.read, _ReadFile)]
+        in_memory = [s for s in sources if not isinstance(s.read, _ReadFile)]
+        size = max(1, len(on_disk) // (jobs * 4))
+        chunks = [[(s.path, s.kind) for s in on_disk[i : i + size]] for i in range(0, len(on_disk), size)]
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(self.settings,)) as pool:
+            results = [r for chunk in pool.map(_lint_chunk, chunks) for r in chunk]
+        return results + [self._lint_source(s) for s in in_memory]
 
     # ---------------------------------------------------------------------------------- fixes
 
@@ -293,6 +313,32 @@ class Linter:
                 for finding in rule.check(day, self.policy):
                     owner = finding.place.encounter
                     self._add(by_path[owner.doc.path], owner.doc, _placed(rule, finding), owner.id)
+
+
+class _ReadFile:
+    """Reads a file on disk; picklable, unlike a lambda, so workers can be told which file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __call__(self) -> bytes:
+        return Path(self.path).read_bytes()
+
+
+def file_source(path: Path) -> Source:
+    return Source(str(path), _ReadFile(path))
+
+
+_worker: "Linter | None" = None
+
+
+def _start_worker(settings: Settings) -> None:
+    global _worker
+    _worker = Linter(settings)
+
+
+def _lint_chunk(chunk: list[tuple[str, str | None]]) -> list[FileResult]:
+    return [_worker._lint_source(Source(path, _ReadFile(Path(path)), kind)) for path, kind in chunk]
 
 
 def _as_run(results: list[FileResult]) -> Run:

@@ -59,19 +59,31 @@ class Document:
 
     def span(self, parts: tuple, key: bool = False) -> Span:
         """Where parts is written; a missing key or index falls back to its closest ancestor."""
-        if self.index is not None:
-            found = self.index.closest(parts, key)
-            if found is not None:
-                return found
-        return Span(1, 1, 1, 1)
+        index = self.positions()
+        found = index.closest(parts, key) if index is not None else None
+        return found if found is not None else Span(1, 1, 1, 1)
 
     def entry(self, parts: tuple):
         """(key span, value span) of exactly parts, or None: what a fix edits."""
-        return self.index.exact(tuple(parts)) if self.index is not None else None
+        index = self.positions()
+        return index.exact(tuple(parts)) if index is not None else None
+
+    def positions(self):
+        """The position index; a document that crossed a process boundary reads its text again."""
+        if self.index is None and self.text and self.root == _SENT:
+            self.index = load(self.path, self.text.encode("utf-8"), self.kind).index
+        return self.index
+
+    def __getstate__(self):
+        # Values and positions stay behind (--jobs): the text can give them again when needed.
+        return {**self.__dict__, "index": None, "root": _SENT}
 
     @property
     def is_readable(self) -> bool:
         return not any(p.code == "SCH001" for p in self.problems)
+
+
+_SENT = "<sent to another process>"
 
 
 class LineMap:
