@@ -46,13 +46,14 @@ def main() -> None:
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
 @click.option("-q", "--quiet", is_flag=True, help="Print the findings only: no source excerpts, no summary.")
 @click.option("--stdin-filename", help="The name of the file read from '-' (for its format and per-file ignores).")
+@click.option("--no-cache", is_flag=True, help="Lint every file, even those unchanged since the last run.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for many files.  [default: the machine's cores]")
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place (with '-': print the fixed document).")
 @click.option("--diff", is_flag=True, help="Print the diff --fix would apply, write nothing; exit 1 if there is one.")
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply the fixes that need a person's judgement.")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), help="Report only findings this baseline file does not hold.")
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False, path_type=Path), help="Record the current findings as the baseline, then exit 0.")
-def check(paths, output_format, output, select, extend_select, ignore, payer, config_path, fail_on, exit_zero, statistics, quiet, stdin_filename, jobs, fix, diff, unsafe_fixes, baseline_path, write_baseline_path) -> None:
+def check(paths, output_format, output, select, extend_select, ignore, payer, config_path, fail_on, exit_zero, statistics, quiet, stdin_filename, no_cache, jobs, fix, diff, unsafe_fixes, baseline_path, write_baseline_path) -> None:
     """Lint encounter files and directories (default: the current directory)."""
     from cptlint import baseline
     from cptlint.config import ConfigError, load_settings, override
@@ -72,7 +73,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
             payer=payer,
             fail_on=Severity.parse(fail_on) if fail_on else None,
         )
-        linter = Linter(settings)
+        linter = Linter(settings, cache=not no_cache)
         known = baseline.read(baseline_path) if baseline_path else None
     except (ConfigError, PolicyError, baseline.BaselineError) as err:
         _fail(str(err))

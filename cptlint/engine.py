@@ -14,9 +14,10 @@ from pathlib import Path
 
 from cptlint import fixes as fixes_module
 from cptlint import loader, schema
+from cptlint.cache import Cache
 from cptlint.checks import Finding, Rule, all_rules
 from cptlint.config import ConfigError, Settings, matches
-from cptlint.diagnostics import Diagnostic, pointer_of
+from cptlint.diagnostics import Diagnostic, Span, pointer_of
 from cptlint.model import Day, Encounter, build_encounter
 from cptlint.policy import Policy, load_policy
 
@@ -72,7 +73,7 @@ class Source:
 class Run:
     diagnostics: list[Diagnostic]
     files: list[str]
-    texts: dict[str, str]  # the text of each file with findings, for source excerpts
+    texts: dict[str, str | dict[int, str]]  # each flagged file's text (or its flagged lines), for excerpts
 
 
 @dataclass
@@ -80,6 +81,7 @@ class FileResult:
     path: str
     text: str = ""
     doc: loader.Document | None = None
+    excerpts: dict[int, str] = field(default_factory=dict)  # the flagged lines of a streamed file
     diagnostics: list[Diagnostic] = field(default_factory=list)
     encounters: list[Encounter] = field(default_factory=list)
     # (patient, date) of encounters that failed the schema: their days are incomplete
@@ -89,9 +91,10 @@ class FileResult:
 
 
 class Linter:
-    def __init__(self, settings: Settings, policy: Policy | None = None):
+    def __init__(self, settings: Settings, policy: Policy | None = None, cache: bool = False):
         self.settings = settings
         self.policy = policy or load_policy(settings.extend_rules, settings.mue_file, settings.ptp_files)
+        self.cache = Cache(settings.root, repr(settings) + self.policy.fingerprint) if cache else None
         if settings.payer not in self.policy.payers:
             known = ", ".join(sorted(self.policy.payers))
             raise ConfigError(f'payer "{settings.payer}" is not a payer profile (known: {known})')
@@ -121,11 +124,24 @@ class Linter:
         return results
 
     def _lint_source(self, source: "Source") -> "FileResult":
+        if isinstance(source.read, _ReadFile) and (source.kind or loader.kind_of(source.path)) == "lines":
+            try:
+                with open(source.read.path, "rb") as stream:
+                    return self._lint_lines(source.path, stream)
+            except OSError as err:
+                return self._unreadable(source.path, err)
         try:
             content = source.read()
         except OSError as err:
             return self._unreadable(source.path, err)
-        return self.lint_file(source.path, content, source.kind)
+        if self.cache is None or not isinstance(source.read, _ReadFile):
+            return self.lint_file(source.path, content, source.kind)
+        key = self.cache.key(f"{source.path}\0{source.kind}", content)
+        result = self.cache.get(key)
+        if result is None:
+            result = self.lint_file(source.path, content, source.kind)
+            self.cache.put(key, result)  # before day rules add to it: those run afresh each time
+        return result
 
     def _lint_in_workers(self, sources: list["Source"], jobs: int) -> list["FileResult"]:
         import multiprocessing
@@ -137,7 +153,9 @@ class Linter:
         chunks = [[(s.path, s.kind) for s in on_disk[i : i + size]] for i in range(0, len(on_disk), size)]
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(self.settings,)) as pool:
+        with ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_start_worker, initargs=(self.settings, self.cache is not None)
+        ) as pool:
             results = [r for chunk in pool.map(_lint_chunk, chunks) for r in chunk]
         return results + [self._lint_source(s) for s in in_memory]
 
@@ -201,6 +219,8 @@ class Linter:
             raise InternalError(f"internal error while checking {path}: {type(err).__name__}: {err}") from err
 
     def _lint_file(self, path: str, content: bytes, kind: str | None) -> FileResult:
+        if (kind or loader.kind_of(path)) == "lines":
+            return self._lint_lines(path, content.splitlines(keepends=True))
         doc = loader.load(path, content, kind)
         result = FileResult(path, text=doc.text, doc=doc, suppressions=Suppressions.parse(doc.text))
         result.ignored = self.settings.ignored_in_file(path)
@@ -231,14 +251,63 @@ class Linter:
             self._add(result, doc, problem, ids.get(_slot_of(problem.parts, slots)))
         return result
 
+    def _lint_lines(self, path: str, lines) -> FileResult:
+        """NDJSON, a line at a time: nothing of a line is kept once its findings are placed, so
+        memory stays flat however long the file. A day is a run of consecutive lines of one
+        patient and date (exports list a patient's visits together); it is judged when it ends."""
+        result = FileResult(path, ignored=self.settings.ignored_in_file(path))
+        day: list[Encounter] = []
+        record = -1
+        for number, raw in enumerate(lines, start=1):
+            if number == 1 and raw.startswith(BOM):
+                raw = raw[len(BOM) :]
+            if not raw.strip():
+                continue
+            record += 1
+            try:
+                text = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as err:
+                span = Span(number, err.start + 1, number, err.start + 2)
+                self._add(result, None, loader.Problem("SCH001", "not UTF-8 text: a byte cannot be read", (record,), span), None)
+                continue
+            doc = loader.load_record(path, text, number, record)
+            found = list(doc.problems)
+            value = doc.root
+            if doc.is_readable:
+                found += self._record_schema_problems(value, record)
+            encounter_id = _text(value.get("id")) if isinstance(value, dict) else None
+            if doc.is_readable and not found:
+                encounter = build_encounter(doc, (record,), value, self.policy.payers[value.get("payer", self.settings.payer)])
+                for rule in self.encounter_rules:
+                    found.extend(_placed(rule, f) for f in rule.check(encounter, self.policy))
+                if day and _day_key(day[0]) != _day_key(encounter):
+                    self._judge_day(day, result)
+                    day = []
+                day.append(encounter)
+            for problem in found:
+                self._add(result, doc, problem, encounter_id)
+        if day:
+            self._judge_day(day, result)
+        if record < 0:
+            self._add(result, None, loader.Problem("SCH004", "the file holds no encounter", span=Span(1, 1, 1, 1)), None)
+        return result
+
+    def _record_schema_problems(self, value, record: int) -> list[loader.Problem]:
+        problems = schema.validate(value, self.payer_names, definition="encounter")
+        for problem in problems:
+            problem.parts = (record,) + problem.parts
+        return problems
+
+    def _judge_day(self, encounters: list[Encounter], result: FileResult) -> None:
+        day = Day(encounters[0].patient, encounters[0].date, encounters[0].payer, encounters)
+        for rule in self.day_rules:
+            for finding in rule.check(day, self.policy):
+                owner = finding.place.encounter
+                self._add(result, owner.doc, _placed(rule, finding), owner.id)
+
     def _encounter_slots(self, doc: loader.Document, findings: list) -> list[tuple[tuple, object]]:
         """Where the encounters of a file are: (path, value) pairs; SCH004 when there are none."""
         root = doc.root
-        if doc.kind == "lines":  # one unreadable line does not hide the others
-            slots = [((i,), value) for i, value in enumerate(root) if value is not None]
-            if not root:
-                findings.append(loader.Problem("SCH004", "the file holds no encounter"))
-            return slots
         if not doc.is_readable:
             return []
         if root is None:
@@ -253,13 +322,6 @@ class Linter:
         return [((), root)]
 
     def _schema_problems(self, doc: loader.Document, slots) -> list[loader.Problem]:
-        if doc.kind == "lines":
-            problems = []
-            for parts, value in slots:
-                for problem in schema.validate(value, self.payer_names, definition="encounter"):
-                    problem.parts = parts + problem.parts
-                    problems.append(problem)
-            return problems
         if not doc.is_readable or doc.root is None:
             return []
         return schema.validate(doc.root, self.payer_names)
@@ -271,6 +333,8 @@ class Linter:
         span = problem.span or doc.span(problem.parts, problem.key)
         if result.suppressions.hides(span.line, code):
             return
+        if doc is not None and doc.kind == "record":
+            result.excerpts[span.line] = doc.text
         result.diagnostics.append(
             Diagnostic(
                 path=result.path,
@@ -332,9 +396,9 @@ def file_source(path: Path) -> Source:
 _worker: "Linter | None" = None
 
 
-def _start_worker(settings: Settings) -> None:
+def _start_worker(settings: Settings, cache: bool) -> None:
     global _worker
-    _worker = Linter(settings)
+    _worker = Linter(settings, cache=cache)
 
 
 def _lint_chunk(chunk: list[tuple[str, str | None]]) -> list[FileResult]:
@@ -344,7 +408,8 @@ def _lint_chunk(chunk: list[tuple[str, str | None]]) -> list[FileResult]:
 def _as_run(results: list[FileResult]) -> Run:
     diagnostics = sorted((d for r in results for d in r.diagnostics), key=Diagnostic.sort_key)
     flagged = {d.path for d in diagnostics}
-    return Run(diagnostics, [r.path for r in results], {r.path: r.text for r in results if r.path in flagged})
+    texts = {r.path: r.excerpts or r.text for r in results if r.path in flagged}
+    return Run(diagnostics, [r.path for r in results], texts)
 
 
 BOM = b"\xef\xbb\xbf"
@@ -387,6 +452,11 @@ class Fixed:
 
 def _placed(rule: Rule, finding: Finding) -> loader.Problem:
     return loader.Problem(rule.code, finding.message, finding.place.parts, key=finding.place.key, fix=finding.fix)
+
+
+def _day_key(encounter: Encounter) -> tuple:
+    who = encounter.patient if encounter.patient is not None else ("encounter", id(encounter))
+    return (who, encounter.date, encounter.payer.name)
 
 
 def _text(value) -> str | None:

@@ -553,6 +553,33 @@ def _load_lines(doc: Document) -> None:
     doc.index = _LinesIndex(lines, record_lines)
 
 
+def load_record(path: str, text: str, number: int, record: int) -> Document:
+    """One NDJSON line as a document of its own: placed at its line number, its pointers under
+    /record. Streaming a long file a line at a time keeps its memory flat."""
+    value, index, problems = _parse_json_text(text, line_offset=number - 1)
+    for problem in problems:
+        problem.parts = (record,) + problem.parts
+    doc = Document(path=path, kind="record", text=text, root=value, problems=problems)
+    inner = index if index is not None else _LazyIndex(lambda: JsonIndex(text, number - 1).indexed())
+    doc.index = _Record(record, inner, Span(number, 1, number, len(text) + 1))
+    return doc
+
+
+class _Record:
+    """Positions of one NDJSON record, addressed with its /record prefix."""
+
+    def __init__(self, record: int, inner, whole: Span):
+        self.record, self.inner, self.whole = record, inner, whole
+
+    def closest(self, parts: tuple, key: bool) -> Span | None:
+        if not parts or parts[0] != self.record:
+            return self.whole
+        return self.inner.closest(parts[1:], key) or self.whole
+
+    def exact(self, parts: tuple):
+        return self.inner.exact(parts[1:]) if parts and parts[0] == self.record else None
+
+
 class _LinesIndex:
     def __init__(self, lines: list[str], record_lines: list[int]):
         self.lines = lines
@@ -602,11 +629,12 @@ class JsonIndex(PositionIndex):
         return Span(line + self.line_offset, column, end_line + self.line_offset, end_column)
 
     def indexed(self) -> "JsonIndex":
-        self.build()
+        self.build(values=False)
         return self
 
-    def build(self):
-        """Scan valid JSON; return its value (first key wins) and fill the index."""
+    def build(self, values: bool = True):
+        """Scan valid JSON; return its value (first key wins) and fill the index. Without
+        values, scalars are only measured, not decoded: positions are all that is wanted."""
         text = self.text
         ws = lambda at: _WS.match(text, at).end()  # noqa: E731
         stack: list[list] = []  # [container, parts, start offset, pending key, key span]
@@ -627,7 +655,7 @@ class JsonIndex(PositionIndex):
                     continue
             else:
                 end = (_STRING if char == '"' else _ATOM).match(text, pos).end()
-                value = json.loads(text[start:end])
+                value = json.loads(text[start:end]) if values else None
                 self._attach(stack, value, start, end)
                 if not stack:
                     return value
@@ -649,7 +677,8 @@ class JsonIndex(PositionIndex):
 
     def _key(self, frame: list, pos: int) -> int:
         end = _STRING.match(self.text, pos).end()
-        frame[3] = json.loads(self.text[pos:end])
+        raw = self.text[pos + 1 : end - 1]
+        frame[3] = json.loads(self.text[pos:end]) if "\\" in raw else raw
         frame[4] = self.span(pos, end)
         colon = _WS.match(self.text, end).end()
         return _WS.match(self.text, colon + 1).end()

@@ -8,6 +8,7 @@ engine turns that into line, column and JSON Pointer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from cptlint.loader import Document
 from cptlint.policy import Payer
@@ -101,8 +102,9 @@ class Day:
     date: str
     payer: Payer
     encounters: list[Encounter]
+    memo: dict = field(default_factory=dict, repr=False)  # what several day rules compute alike
 
-    @property
+    @cached_property
     def services(self) -> list[Service]:
         return [s for e in self.encounters for s in e.services]
 

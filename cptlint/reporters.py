@@ -52,11 +52,16 @@ def text(run: Run, style: Style) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def _excerpt(d: Diagnostic, source: str, style: Style) -> list[str]:
-    lines = source.splitlines()
-    if not 1 <= d.line <= len(lines):
+def _excerpt(d: Diagnostic, source, style: Style) -> list[str]:
+    """source: the file's text, or (for a streamed file) its flagged lines by number."""
+    if isinstance(source, dict):
+        line = source.get(d.line)
+    else:
+        lines = source.splitlines()
+        line = lines[d.line - 1] if 1 <= d.line <= len(lines) else None
+    if line is None:
         return []
-    line = lines[d.line - 1].replace("\t", " ")
+    line = line.replace("\t", " ")
     column = d.column
     if len(line) > EXCERPT_WIDTH:  # long lines (NDJSON): a window around the finding
         start = max(0, min(column - 1 - EXCERPT_WIDTH // 2, len(line) - EXCERPT_WIDTH))

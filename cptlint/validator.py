@@ -65,8 +65,10 @@ def compile_schema(root: dict, schema: dict | None = None) -> Check:
         if node is False:
             return lambda v: False
         checks: list[Check] = []
+        if any(k in node for k in OBJECT_KEYWORDS):
+            checks.append(_object(node, build))
         for keyword, argument in node.items():
-            if keyword in ANNOTATIONS or keyword.startswith("x-"):
+            if keyword in ANNOTATIONS or keyword in OBJECT_KEYWORDS or keyword.startswith("x-"):
                 continue
             maker = KEYWORDS.get(keyword)
             if maker is None:
@@ -76,7 +78,14 @@ def compile_schema(root: dict, schema: dict | None = None) -> Check:
                 checks.append(check)
         if len(checks) == 1:
             return checks[0]
-        return lambda v: all(check(v) for check in checks)
+
+        def every(v):
+            for check in checks:
+                if not check(v):
+                    return False
+            return True
+
+        return every
 
     return build(root if schema is None else schema)
 
@@ -84,36 +93,46 @@ def compile_schema(root: dict, schema: dict | None = None) -> Check:
 def _type(argument, node, build, reference):
     kinds = [argument] if isinstance(argument, str) else list(argument)
     tests = [_TYPES[k] for k in kinds]
+    if len(tests) == 1:
+        return tests[0]
     return lambda v: any(t(v) for t in tests)
 
 
-def _properties(argument, node, build, reference):
-    subs = {name: build(sub) for name, sub in argument.items()}
-    return lambda v: not isinstance(v, dict) or all(check(v[k]) for k, check in subs.items() if k in v)
+OBJECT_KEYWORDS = ("properties", "additionalProperties", "patternProperties", "required")
 
 
-def _additional(argument, node, build, reference):
-    named = set(node.get("properties", {}))
-    patterns = [re.compile(p) for p in node.get("patternProperties", {})]
-    rest = build(argument) if isinstance(argument, dict) else (lambda v: argument)
+def _object(node: dict, build) -> Check:
+    """properties, patternProperties, additionalProperties and required, in one pass over the
+    mapping's own keys (a mapping has far fewer keys than its schema names)."""
+    named = {name: build(sub) for name, sub in node.get("properties", {}).items()}
+    patterns = [(re.compile(p).search, build(sub)) for p, sub in node.get("patternProperties", {}).items()]
+    other = node.get("additionalProperties", True)
+    rest = build(other) if isinstance(other, dict) else (lambda v: other)
+    required = tuple(node.get("required", ()))
 
     def check(v):
         if not isinstance(v, dict):
             return True
-        return all(rest(item) for k, item in v.items() if k not in named and not any(p.search(k) for p in patterns))
+        for name in required:
+            if name not in v:
+                return False
+        for key, item in v.items():
+            sub = named.get(key)
+            if sub is not None:
+                if not sub(item):
+                    return False
+                continue
+            matched = False
+            for search, pattern_check in patterns:
+                if search(key):
+                    matched = True
+                    if not pattern_check(item):
+                        return False
+            if not matched and not rest(item):
+                return False
+        return True
 
     return check
-
-
-def _pattern_properties(argument, node, build, reference):
-    subs = [(re.compile(p), build(sub)) for p, sub in argument.items()]
-    return lambda v: not isinstance(v, dict) or all(
-        check(item) for k, item in v.items() for p, check in subs if p.search(k)
-    )
-
-
-def _required(argument, node, build, reference):
-    return lambda v: not isinstance(v, dict) or all(name in v for name in argument)
 
 
 def _property_names(argument, node, build, reference):
@@ -123,7 +142,15 @@ def _property_names(argument, node, build, reference):
 
 def _items(argument, node, build, reference):
     check = build(argument)
-    return lambda v: not isinstance(v, list) or all(check(item) for item in v)
+
+    def every_item(v):
+        if isinstance(v, list):
+            for item in v:
+                if not check(item):
+                    return False
+        return True
+
+    return every_item
 
 
 def _enum(argument, node, build, reference):
@@ -172,10 +199,6 @@ def _if(argument, node, build, reference):
 
 KEYWORDS = {
     "type": _type,
-    "properties": _properties,
-    "additionalProperties": _additional,
-    "patternProperties": _pattern_properties,
-    "required": _required,
     "propertyNames": _property_names,
     "items": _items,
     "enum": _enum,

@@ -70,11 +70,13 @@ def discipline(service: Service, policy: Policy) -> str | None:
 
 def timed_pools(day: Day, policy: Policy) -> dict[str | None, list[Service]]:
     """A day's timed lines, by discipline: PT and OT minutes are counted apart."""
-    pools: dict[str | None, list[Service]] = defaultdict(list)
-    for service in day.services:
-        if is_timed(service, policy):
-            pools[discipline(service, policy)].append(service)
-    return pools
+    if "timed_pools" not in day.memo:
+        pools: dict[str | None, list[Service]] = defaultdict(list)
+        for service in day.services:
+            if is_timed(service, policy):
+                pools[discipline(service, policy)].append(service)
+        day.memo["timed_pools"] = pools
+    return day.memo["timed_pools"]
 
 
 def pair_lines(day: Day, policy: Policy):

@@ -16,8 +16,14 @@ UNTIMED_ONE_A_DAY = {"evaluation", "group", "modality_supervised", "cmt"}
 
 
 def _pools(day: Day, policy):
-    """Per discipline: the lines, and minutes and units summed per code. Pools where a timed
-    line lacks minutes are left to UNT003: their allowance is unknown."""
+    """Per discipline: minutes and units summed per code, and each code's first line. Pools
+    where a timed line lacks minutes are left to UNT003: their allowance is unknown."""
+    if "unit_pools" not in day.memo:
+        day.memo["unit_pools"] = list(_sum_pools(day, policy))
+    return day.memo["unit_pools"]
+
+
+def _sum_pools(day: Day, policy):
     for lines in timed_pools(day, policy).values():
         if any(s.minutes is None for s in lines):
             continue
