@@ -89,7 +89,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
             fixed = linter.fix(sources, unsafe=unsafe_fixes)
             run = fixed.run
         else:
-            run = linter.run(sources, jobs or os.cpu_count() or 1)
+            run = linter.run(sources, jobs or os.cpu_count() or 1, _progress_bar())
     except InternalError as err:
         _fail(str(err))
     if diff:
@@ -123,6 +123,23 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
         click.echo(report, nl=False, err=fix and stdin_name is not None)
     failing = any(d.severity >= settings.fail_on for d in run.diagnostics)
     sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+
+
+def _progress_bar(after: float = 2.0):
+    """A count of files on stderr, for runs longer than a couple of seconds on a terminal."""
+    import time
+
+    if not sys.stderr.isatty():
+        return None
+    started = time.monotonic()
+
+    def show(done: int, total: int) -> None:
+        if time.monotonic() - started < after:
+            return
+        end = "\r\033[K" if done == total else ""
+        click.echo(f"\rcptlint: {done:,} of {total:,} files{end}", err=True, nl=False)
+
+    return show
 
 
 def _unified_diff(path: str, before: str, after: str) -> str:

@@ -109,17 +109,22 @@ class Linter:
     def lint_paths(self, paths: list[Path], jobs: int = 1) -> "Run":
         return self.run([file_source(p) for p in paths], jobs)
 
-    def run(self, sources, jobs: int = 1) -> "Run":
-        return _as_run(self.lint_all(sources, jobs))
+    def run(self, sources, jobs: int = 1, progress=None) -> "Run":
+        return _as_run(self.lint_all(sources, jobs, progress))
 
-    def lint_all(self, sources, jobs: int = 1) -> list["FileResult"]:
+    def lint_all(self, sources, jobs: int = 1, progress=None) -> list["FileResult"]:
         """Each file's findings, day rules included. With jobs > 1 and enough files, files are
-        read and checked in worker processes; day rules then run here over all encounters."""
+        read and checked in worker processes; day rules then run here over all encounters.
+        progress(done, total), when given, hears how far the run is."""
         sources = list(sources)
+        progress = progress or (lambda done, total: None)
         if jobs > 1 and len(sources) >= PARALLEL_MIN_FILES:
-            results = self._lint_in_workers(sources, jobs)
+            results = self._lint_in_workers(sources, jobs, progress)
         else:
-            results = [self._lint_source(source) for source in sources]
+            results = []
+            for source in sources:
+                results.append(self._lint_source(source))
+                progress(len(results), len(sources))
         self._add_day_findings(results)
         return results
 
@@ -143,7 +148,7 @@ class Linter:
             self.cache.put(key, result)  # before day rules add to it: those run afresh each time
         return result
 
-    def _lint_in_workers(self, sources: list["Source"], jobs: int) -> list["FileResult"]:
+    def _lint_in_workers(self, sources: list["Source"], jobs: int, progress) -> list["FileResult"]:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -156,7 +161,10 @@ class Linter:
         with ProcessPoolExecutor(
             jobs, mp_context=context, initializer=_start_worker, initargs=(self.settings, self.cache is not None)
         ) as pool:
-            results = [r for chunk in pool.map(_lint_chunk, chunks) for r in chunk]
+            results: list[FileResult] = []
+            for chunk in pool.map(_lint_chunk, chunks):
+                results.extend(chunk)
+                progress(len(results), len(sources))
         return results + [self._lint_source(s) for s in in_memory]
 
     # ---------------------------------------------------------------------------------- fixes

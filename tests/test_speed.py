@@ -1,0 +1,166 @@
+"""What makes cptlint fast must not change what it finds: --jobs, the cache, NDJSON streaming,
+and the fast schema check. (Speed itself is measured by bench/, never asserted here.)"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cptlint.cli import main
+from cptlint.engine import PARALLEL_MIN_FILES
+from tests.conftest import CLEAN_VISIT
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def corpus(tmp_path, monkeypatch):
+    """More files than the parallel threshold; days that span files; some findings."""
+    monkeypatch.chdir(tmp_path)
+    for i in range(PARALLEL_MIN_FILES + 20):
+        folder = tmp_path / "visits" / f"b{i // 50}"
+        folder.mkdir(parents=True, exist_ok=True)
+        text = CLEAN_VISIT.replace("ENC-1", f"ENC-{i}").replace("P-1", f"P-{i // 2}")  # two files a day
+        if i % 7 == 0:
+            text = text.replace("units: 1\n", "units: 2\n")
+        (folder / f"v{i}.yaml").write_text(text)
+    return tmp_path
+
+
+def test_jobs_give_identical_output(corpus):
+    one = run("check", "--no-cache", "--jobs", "1", "--format", "json", "visits")
+    two = run("check", "--no-cache", "--jobs", "2", "--format", "json", "visits")
+    assert one.exit_code == two.exit_code == 1
+    assert one.stdout == two.stdout
+    found = json.loads(one.stdout)
+    assert {"UNT006", "UNT001", "DLV003"} <= {d["code"] for d in found}  # days across files
+    assert run("check", "--no-cache", "--jobs", "2", "-q", "visits").stdout == run("check", "--no-cache", "-j", "1", "-q", "visits").stdout
+
+
+def test_cache_gives_identical_output_and_follows_changes(corpus):
+    cold = run("check", "--format", "json", "visits").stdout
+    assert (corpus / ".cptlint_cache" / ".gitignore").read_text().endswith("*\n")
+    assert run("check", "--format", "json", "visits").stdout == cold
+    assert run("check", "--no-cache", "--format", "json", "visits").stdout == cold
+    changed = corpus / "visits" / "b0" / "v1.yaml"
+    changed.write_text(changed.read_text().replace("units: 1\n", "units: 9\n"))
+    after_edit = json.loads(run("check", "--format", "json", "visits").stdout)
+    def day_of_v1(found):
+        return [d["message"] for d in found if d["encounter"] in ("ENC-0", "ENC-1") and d["code"] == "UNT001"]
+
+    assert day_of_v1(after_edit) == ["15 timed units billed for 90 timed minutes; the CMS 8-minute rule allows 6"]
+    assert day_of_v1(json.loads(cold)) == ["7 timed units billed for 90 timed minutes; the CMS 8-minute rule allows 6"]
+    (corpus / ".cptlint.toml").write_text('ignore = ["UNT"]\n')
+    assert not any(d["code"].startswith("UNT") for d in json.loads(run("check", "--format", "json", "visits").stdout))
+
+
+def test_cache_follows_the_rules_data(corpus):
+    rules = corpus / "our-rules" / "payers"
+    rules.mkdir(parents=True)
+    (rules / "medicare.yaml").write_text("time_rule: total\ntherapy_modifiers: required\n")
+    (corpus / ".cptlint.toml").write_text('extend-rules = ["our-rules"]\n')
+    before = run("check", "--format", "json", "visits").stdout
+    (rules / "medicare.yaml").write_text("time_rule: total\ntherapy_modifiers: optional\n")
+    assert run("check", "--format", "json", "visits").stdout == before  # the modifiers were there anyway
+    (rules / "medicare.yaml").write_text("time_rule: per_code\ntherapy_modifiers: required\n")
+    assert run("check", "--format", "json", "visits").stdout != before
+
+
+def test_no_cache_writes_no_cache(corpus):
+    run("check", "--no-cache", "visits")
+    assert not (corpus / ".cptlint_cache").exists()
+
+
+def test_progress_is_silent_off_a_terminal():
+    from cptlint.cli import _progress_bar
+
+    assert _progress_bar(after=0) is None  # pytest's stderr is not a terminal
+
+
+LINE = {"id": "", "date": "2026-03-14", "patient": "P-1", "provider": {"npi": "1234567893", "discipline": "PT"},
+        "diagnoses": ["M54.50"], "services": [{"code": "97110", "units": 1, "minutes": 10, "modifiers": ["GP"], "diagnosis_pointers": [1]}]}
+
+
+def lines(*patients):
+    out = []
+    for i, patient in enumerate(patients):
+        record = copy.deepcopy(LINE)
+        record["id"], record["patient"] = f"E{i}", patient
+        out.append(json.dumps(record))
+    return "\n".join(out) + "\n"
+
+
+def test_ndjson_days_are_runs_of_consecutive_lines(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "together.ndjson").write_text(lines("P-1", "P-1", "P-2"))
+    found = json.loads(run("check", "--format", "json", "together.ndjson").stdout)
+    # 10 + 10 minutes of 97110 on two lines of one day: one line too many, and one unit too many
+    assert sorted((d["code"], d["pointer"]) for d in found) == [("UNT001", "/0/services/0/units"), ("UNT006", "/1/services/0/code")]
+    (tmp_path / "apart.ndjson").write_text(lines("P-1", "P-2", "P-1"))
+    assert json.loads(run("check", "--format", "json", "apart.ndjson").stdout) == []
+
+
+def test_ndjson_excerpts_show_the_flagged_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "v.ndjson").write_text(lines("P-1", "P-1"))
+    out = run("check", "v.ndjson").stdout.splitlines()
+    assert out[0].startswith("v.ndjson:1:") and out[2].startswith("1 | …") and '"units": 1' in out[2]
+
+
+# ------------------------------------------------------------------ the fast schema check
+
+
+def _mutations():
+    base = {
+        "id": "E", "date": "2026-03-14", "payer": "medicare", "patient": "P",
+        "provider": {"npi": "1234567893", "discipline": "PT"},
+        "diagnoses": ["M54.50"],
+        "services": [{"code": "97140", "units": 2, "minutes": 30, "modifiers": ["GP"], "regions": ["cervical"],
+                      "techniques": ["joint_mobilization"], "diagnosis_pointers": [1], "start": "09:00", "end": "09:30",
+                      "group": False, "response": "r", "goal": "g"}],
+    }
+    odd = st.one_of(
+        st.none(), st.booleans(), st.integers(-3, 99999), st.floats(allow_nan=False, width=16), st.text(max_size=12),
+        st.sampled_from(["97140", "9714", "2026-02-30", "2026-3-4", "09:60", "PT", "XX", "0123456789", "x-note"]),
+        st.lists(st.integers(0, 3), max_size=2), st.just({}),
+    )
+    paths = [("id",), ("date",), ("payer",), ("provider", "npi"), ("provider", "discipline"), ("diagnoses", 0),
+             ("services", 0, "code"), ("services", 0, "units"), ("services", 0, "minutes"), ("services", 0, "modifiers"),
+             ("services", 0, "group"), ("services", 0, "start"), ("services", 0, "diagnosis_pointers", 0),
+             ("services", 0, "unknown"), ("x-extra",), ("services",), ("provider",), ("encounters",)]
+    return base, st.lists(st.tuples(st.sampled_from(paths), odd | st.just("<delete>")), max_size=3)
+
+
+BASE, EDITS = _mutations()
+
+
+@settings(max_examples=400, deadline=None)
+@given(EDITS)
+def test_fast_check_agrees_with_jsonschema(edits):
+    from cptlint import schema
+
+    doc = copy.deepcopy(BASE)
+    for path, value in edits:
+        node = doc
+        for part in path[:-1]:
+            node = node[part] if isinstance(node, (dict, list)) and (part in node if isinstance(node, dict) else part < len(node)) else None
+            if node is None:
+                break
+        if isinstance(node, dict):
+            if value == "<delete>":
+                node.pop(path[-1], None)
+            else:
+                node[path[-1]] = value
+        elif isinstance(node, list) and isinstance(path[-1], int) and path[-1] < len(node) and value != "<delete>":
+            node[path[-1]] = value
+    payers = ("commercial", "medicare")
+    fast = schema._is_valid(payers, None)(doc)
+    slow = not list(schema._validator(payers, None).iter_errors(doc))
+    assert fast == slow
