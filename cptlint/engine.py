@@ -257,6 +257,7 @@ class Linter:
                 findings.extend(_placed(rule, finding) for finding in rule.check(encounter, self.policy))
         for problem in findings:
             self._add(result, doc, problem, ids.get(_slot_of(problem.parts, slots)))
+        doc.compact()
         return result
 
     def _lint_lines(self, path: str, lines) -> FileResult:

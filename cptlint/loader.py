@@ -74,6 +74,12 @@ class Document:
             self.index = load(self.path, self.text.encode("utf-8"), self.kind).index
         return self.index
 
+    def compact(self) -> None:
+        """Let go of values and positions once the file is checked: on a large run they are
+        most of the memory, and the text gives them again if a later finding needs a place."""
+        if self.is_readable and self.kind != "record":
+            self.root, self.index = _SENT, None
+
     def __getstate__(self):
         # Values and positions stay behind (--jobs): the text can give them again when needed.
         return {**self.__dict__, "index": None, "root": _SENT}

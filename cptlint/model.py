@@ -22,6 +22,7 @@ class Place:
 
 
 class _Located:
+    __slots__ = ()
     encounter: "Encounter"
     parts: tuple
 
@@ -29,13 +30,13 @@ class _Located:
         return Place(self.encounter, self.parts + more, key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Provider:
     npi: str | None
     discipline: str | None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Service(_Located):
     encounter: "Encounter" = field(repr=False)
     index: int
@@ -76,7 +77,7 @@ class Service(_Located):
         return f"{self.code} (service {self.index + 1})"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Encounter(_Located):
     doc: Document = field(repr=False)
     parts: tuple
