@@ -68,14 +68,3 @@ class Diagnostic:
 def pointer_of(parts) -> str:
     """JSON Pointer (RFC 6901) for a sequence of keys and indexes."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-def parts_of(pointer: str) -> tuple:
-    """The keys and indexes of a JSON Pointer; digits become indexes."""
-    if not pointer:
-        return ()
-    out = []
-    for raw in pointer.split("/")[1:]:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        out.append(int(part) if part.isdigit() else part)
-    return tuple(out)

@@ -132,7 +132,7 @@ class Linter:
         if isinstance(source.read, _ReadFile) and (source.kind or loader.kind_of(source.path)) == "lines":
             try:
                 with open(source.read.path, "rb") as stream:
-                    return self._lint_lines(source.path, stream)
+                    return _guarded(source.path, self._lint_lines, source.path, stream)
             except OSError as err:
                 return self._unreadable(source.path, err)
         try:
@@ -221,10 +221,7 @@ class Linter:
     # ------------------------------------------------------------------------------ one file
 
     def lint_file(self, path: str, content: bytes, kind: str | None = None) -> FileResult:
-        try:
-            return self._lint_file(path, content, kind)
-        except Exception as err:  # a bug in cptlint, not in the file: say which file
-            raise InternalError(f"internal error while checking {path}: {type(err).__name__}: {err}") from err
+        return _guarded(path, self._lint_file, path, content, kind)
 
     def _lint_file(self, path: str, content: bytes, kind: str | None) -> FileResult:
         if (kind or loader.kind_of(path)) == "lines":
@@ -386,6 +383,13 @@ class Linter:
                 for finding in rule.check(day, self.policy):
                     owner = finding.place.encounter
                     self._add(by_path[owner.doc.path], owner.doc, _placed(rule, finding), owner.id)
+
+
+def _guarded(path: str, check, *args):
+    try:
+        return check(*args)
+    except Exception as err:  # a bug in cptlint, not in the file: say which file
+        raise InternalError(f"internal error while checking {path}: {type(err).__name__}: {err}") from err
 
 
 class _ReadFile:
