@@ -6,15 +6,17 @@ import os
 from pathlib import Path
 
 from cptlint.config import Settings
+from cptlint.data import rules_dir
 from cptlint.loader import SUFFIXES
 
 
 def collect(paths: list[str], settings: Settings) -> list[Path]:
     """Files to lint, in a stable order. Explicit files honour `exclude` too, so a pre-commit
-    run never lints what the project excluded."""
+    run never lints what the project excluded. Rules directories (the built-in one when it is in
+    the tree, and `extend-rules`) hold policy data, not encounters, and are not walked."""
     found: list[Path] = []
     seen: set[Path] = set()
-    rules_dirs = [p.resolve() for p in settings.extend_rules]
+    rules_dirs = [p.resolve() for p in (*settings.extend_rules, rules_dir())]
     for raw in paths:
         path = Path(raw)
         candidates = _walk(path, settings, rules_dirs) if path.is_dir() else [path]
