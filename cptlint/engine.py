@@ -235,9 +235,10 @@ class Linter:
         if doc.kind == "yaml" and doc.root is not None:
             doc.root = schema.apply_types(doc.root)
         slots = self._encounter_slots(doc, findings)
-        problems = self._schema_problems(doc, slots)
+        problems = schema.validate(doc.root, self.payer_names) if doc.is_readable and doc.root is not None else []
         findings.extend(problems)
-        broken = {_slot_of(p.parts, slots) for p in problems}
+        slot_set = {parts for parts, _ in slots}
+        broken = {_slot_of(p.parts, slot_set) for p in problems}
         if None in broken:  # a problem with the file as a whole
             broken = {parts for parts, _ in slots}
         ids = {parts: _text(value.get("id")) if isinstance(value, dict) else None for parts, value in slots}
@@ -253,7 +254,7 @@ class Linter:
             for rule in self.encounter_rules:
                 findings.extend(_placed(rule, finding) for finding in rule.check(encounter, self.policy))
         for problem in findings:
-            self._add(result, doc, problem, ids.get(_slot_of(problem.parts, slots)))
+            self._add(result, doc, problem, ids.get(_slot_of(problem.parts, slot_set)))
         doc.compact()
         return result
 
@@ -326,11 +327,6 @@ class Linter:
                     findings.append(loader.Problem("SCH004", "encounters: lists no encounter", ("encounters",)))
                 return [(("encounters", i), value) for i, value in enumerate(listed)]
         return [((), root)]
-
-    def _schema_problems(self, doc: loader.Document, slots) -> list[loader.Problem]:
-        if not doc.is_readable or doc.root is None:
-            return []
-        return schema.validate(doc.root, self.payer_names)
 
     def _add(self, result: FileResult, doc, problem: loader.Problem, encounter_id) -> None:
         code = problem.code
@@ -476,9 +472,10 @@ def _text(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _slot_of(parts: tuple, slots) -> tuple | None:
-    """The encounter (by its path) that parts lies in, if any."""
-    for slot, _ in slots:
-        if parts[: len(slot)] == slot:
-            return slot
+def _slot_of(parts: tuple, slots: set) -> tuple | None:
+    """The encounter (by its path) that parts lies in: ("encounters", i), or () for a file that is
+    one encounter; None for a part of the file outside any encounter."""
+    for length in (2, 0):
+        if len(parts) >= length and parts[:length] in slots:
+            return parts[:length]
     return None

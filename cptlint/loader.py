@@ -56,6 +56,7 @@ class Document:
     root: object = None
     problems: list[Problem] = field(default_factory=list)
     index: "PositionIndex | None" = None
+    compacted: bool = False  # values and positions let go of; the text can give them again
 
     def span(self, parts: tuple, key: bool = False) -> Span:
         """Where parts is written; a missing key or index falls back to its closest ancestor."""
@@ -69,8 +70,8 @@ class Document:
         return index.exact(tuple(parts)) if index is not None else None
 
     def positions(self):
-        """The position index; a document that crossed a process boundary reads its text again."""
-        if self.index is None and self.text and self.root == _SENT:
+        """The position index; a compacted document reads its text again for it."""
+        if self.index is None and self.compacted:
             self.index = load(self.path, self.text.encode("utf-8"), self.kind).index
         return self.index
 
@@ -78,18 +79,18 @@ class Document:
         """Let go of values and positions once the file is checked: on a large run they are
         most of the memory, and the text gives them again if a later finding needs a place."""
         if self.is_readable and self.kind != "record":
-            self.root, self.index = _SENT, None
+            self.root, self.index, self.compacted = None, None, True
 
     def __getstate__(self):
-        # Values and positions stay behind (--jobs): the text can give them again when needed.
-        return {**self.__dict__, "index": None, "root": _SENT}
+        # Values and positions stay behind (--jobs, the cache): the text gives them again.
+        state = dict(self.__dict__)
+        if self.is_readable and self.kind != "record":
+            state.update(root=None, index=None, compacted=True)
+        return state
 
     @property
     def is_readable(self) -> bool:
         return not any(p.code == "SCH001" for p in self.problems)
-
-
-_SENT = "<sent to another process>"
 
 
 class LineMap:
