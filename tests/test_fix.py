@@ -328,3 +328,61 @@ def test_a_fix_is_never_written_when_the_result_reads_worse(here):
     file = _Editable("v.yaml", None, HEAD, HEAD, False)
     assert linter._reads_as_well(file, HEAD + "  - {code: '97110', units: 1\n") is False
     assert linter._reads_as_well(file, HEAD.replace("date: 2026-03-14", "date: 2026-03-15")) is True
+
+
+JSON_UNSAFE = """{"id": "ENC-3", "date": "2026-03-14", "patient": "P-3",
+ "provider": {"npi": "1234567893", "discipline": "PT"}, "diagnoses": ["M54.50"],
+ "services": [
+  {"code": "97140", "units": 1, "minutes": 38, "modifiers": ["GP"], "regions": ["lumbar"],
+   "techniques": ["effleurage", "petrissage"], "diagnosis_pointers": [1], "response": "Calmer", "goal": "Sleep"}
+ ]}
+"""
+
+
+def test_json_unsafe_fixes_and_diff(here):
+    (here / "v.json").write_text(JSON_UNSAFE)
+    diff = run("check", "--diff", "--unsafe-fixes", "v.json").stdout
+    run("check", "--fix", "--unsafe-fixes", "v.json")
+    fixed = (here / "v.json").read_text()
+    assert fixed == JSON_UNSAFE.replace('"code": "97140", "units": 1,', '"code": "97124", "units": 3,')
+    from cptlint.cli import _unified_diff
+
+    assert diff == _unified_diff("v.json", JSON_UNSAFE, fixed)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["97110", "97112", "97116"]), st.integers(0, 40), st.integers(0, 4)), min_size=1, max_size=4),
+    st.booleans(),
+    st.data(),
+)
+def test_fixes_keep_every_comment_and_leave_a_readable_file(lines, flow, data):
+    import tempfile
+    from pathlib import Path
+
+    body = []
+    for i, (code, minutes, units) in enumerate(lines):
+        note = f"  # line {i}" if data.draw(st.booleans(), label="comment") else ""
+        if flow:
+            body.append(f'  - {{code: "{code}", units: {units}, minutes: {minutes}, modifiers: [GP], diagnosis_pointers: [1]}}{note}\n')
+        else:
+            body.append(f"  - code: '{code}'{note}\n    units: {units}\n    minutes: {minutes}\n    modifiers: [GP]\n    diagnosis_pointers: [1]\n")
+    text = HEAD + "".join(body)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "v.yaml"
+        path.write_text(text)
+        run("check", "--fix", "--unsafe-fixes", str(path))
+        fixed = path.read_text()
+        after = json.loads(run("check", "--format", "json", "--no-cache", str(path)).stdout)
+    comments = [line[line.index("#"):] for line in text.splitlines() if "#" in line]
+    assert all(comment in fixed for comment in comments)
+    assert not [d for d in after if d["code"].startswith("SCH")]
+    codes = {d["code"] for d in after}
+    # over-billing is always fixed unless a code stays split over lines whose merge would drop a
+    # comment; under-billing too, unless the units are spread against the rule (UNT002 has no fix)
+    assert "UNT001" not in codes or "UNT006" in codes
+    assert "UNT004" not in codes or codes & {"UNT002", "UNT006"}
