@@ -12,6 +12,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from cptlint import __version__
@@ -19,14 +20,26 @@ from cptlint import __version__
 DIRECTORY = ".cptlint_cache"
 
 
+@lru_cache(maxsize=None)
+def code_fingerprint() -> str:
+    """The version, and the size and time of every module of cptlint: a checkout whose rule
+    code was edited must not be served results of the code before the edit."""
+    package = Path(__file__).resolve().parent
+    stamp = [__version__]
+    for module in sorted(package.rglob("*.py")):
+        info = module.stat()
+        stamp.append(f"{module.relative_to(package)}:{info.st_size}:{info.st_mtime_ns}")
+    return hashlib.sha256("\n".join(stamp).encode()).hexdigest()
+
+
 class Cache:
     def __init__(self, root: Path, salt: str):
         self.root = Path(root) / DIRECTORY / "v1"
-        self.salt = salt
+        self.salt = salt + code_fingerprint()
 
     def key(self, path: str, content: bytes) -> str:
         digest = hashlib.sha256()
-        for part in (__version__.encode(), self.salt.encode(), path.encode(), content):
+        for part in (self.salt.encode(), path.encode(), content):
             digest.update(len(part).to_bytes(8, "little") + part)
         return digest.hexdigest()
 

@@ -5,7 +5,7 @@ ini file. Each encounter file is one item, marked `cptlint`. It passes when its 
 `expect:` list; a file without one passes when it has no finding at or above the configured
 fail level. Each file is linted on its own, in process, with the configuration found from its
 directory upward, so a fixture's expectations are a property of the fixture alone. A cache keyed
-on the file's content, the configuration, the rules data and the cptlint version skips files
+on the file's content, the configuration, the rules data and cptlint's own code skips files
 that passed before.
 """
 
@@ -120,10 +120,10 @@ class CptlintItem(pytest.Item):
             return str(self.path)
 
     def cache_key(self) -> str:
-        from cptlint import __version__
+        from cptlint.cache import code_fingerprint
 
         digest = hashlib.sha256()
-        for part in (self.content, repr(self.settings).encode(), self.linter.policy.fingerprint.encode(), __version__.encode()):
+        for part in (self.content, repr(self.settings).encode(), self.linter.policy.fingerprint.encode(), code_fingerprint().encode()):
             digest.update(part + b"\0")
         return digest.hexdigest()
 

@@ -164,3 +164,18 @@ def test_fast_check_agrees_with_jsonschema(edits):
     fast = schema._is_valid(payers, None)(doc)
     slow = not list(schema._validator(payers, None).iter_errors(doc))
     assert fast == slow
+
+
+def test_cache_misses_when_cptlints_own_code_changes(corpus, monkeypatch):
+    import cptlint.cache
+
+    def entries():
+        return sum(1 for p in (corpus / ".cptlint_cache" / "v1").rglob("*") if p.is_file())
+
+    run("check", "--jobs", "1", "visits")
+    first = entries()
+    run("check", "--jobs", "1", "visits")
+    assert entries() == first  # all hits
+    monkeypatch.setattr(cptlint.cache, "code_fingerprint", lambda: "edited rule code")
+    run("check", "--jobs", "1", "visits")
+    assert entries() == 2 * first  # all misses, written anew
