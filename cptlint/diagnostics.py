@@ -33,7 +33,7 @@ class Span(NamedTuple):
     end_column: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Diagnostic:
     path: str
     line: int

@@ -34,7 +34,7 @@ _DISABLE_LINE = re.compile(r"#\s*cptlint:\s*disable=([A-Za-z0-9]+(?:\s*,\s*[A-Za
 _DISABLE_FILE = re.compile(r"^\s*#\s*cptlint:\s*disable-file\s*$")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Suppressions:
     """`# cptlint: disable=CODE[,CODE]` at the end of a line; `# cptlint: disable-file` alone on one."""
 
@@ -43,21 +43,24 @@ class Suppressions:
 
     @classmethod
     def parse(cls, text: str) -> "Suppressions":
-        found = cls()
         if "cptlint:" not in text:
-            return found
+            return NO_SUPPRESSIONS
+        whole_file, by_line = False, {}
         for number, line in enumerate(text.splitlines(), start=1):
             if "cptlint:" not in line:
                 continue
             if _DISABLE_FILE.match(line):
-                found.whole_file = True
+                whole_file = True
             match = _DISABLE_LINE.search(line)
             if match:
-                found.by_line[number] = tuple(c.strip().upper() for c in match.group(1).split(","))
-        return found
+                by_line[number] = tuple(c.strip().upper() for c in match.group(1).split(","))
+        return cls(whole_file, by_line)
 
     def hides(self, line: int, code: str) -> bool:
         return any(matches(code, selector) for selector in self.by_line.get(line, ()))
+
+
+NO_SUPPRESSIONS = Suppressions()  # shared by the many files without a directive; never changed
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ class Run:
     texts: dict[str, str | dict[int, str]]  # each flagged file's text (or its flagged lines), for excerpts
 
 
-@dataclass
+@dataclass(slots=True)
 class FileResult:
     path: str
     text: str = ""
@@ -86,8 +89,10 @@ class FileResult:
     encounters: list[Encounter] = field(default_factory=list)
     # (patient, date) of encounters that failed the schema: their days are incomplete
     broken_days: set = field(default_factory=set)
-    suppressions: Suppressions = field(default_factory=Suppressions)
+    suppressions: Suppressions = NO_SUPPRESSIONS
     ignored: tuple[str, ...] = ()
+    day_keys: set = field(default_factory=set)  # the days (patient, date, payer) the file holds
+    day_findings: dict = field(default_factory=dict)  # provisional: by day, until days are settled
 
 
 class Linter:
@@ -112,21 +117,70 @@ class Linter:
     def run(self, sources, jobs: int = 1, progress=None) -> "Run":
         return _as_run(self.lint_all(sources, jobs, progress))
 
-    def lint_all(self, sources, jobs: int = 1, progress=None) -> list["FileResult"]:
-        """Each file's findings, day rules included. With jobs > 1 and enough files, files are
-        read and checked in worker processes; day rules then run here over all encounters.
-        progress(done, total), when given, hears how far the run is."""
+    def lint_all(self, sources, jobs: int = 1, progress=None, keep_documents: bool = False) -> list["FileResult"]:
+        """Each file's findings, day rules included, in two passes that keep memory flat.
+
+        First each file is checked, and the days it holds are judged as if it held them whole;
+        only the findings and each file's day keys are kept, never the encounters. Then a day that
+        turns out to span several files is judged again over all of them (those files alone are
+        read a second time), and its one-file findings are dropped. With jobs > 1 and enough files
+        the first pass runs in worker processes. progress(done, total) hears how far it is.
+        keep_documents keeps every file's document, which fixes need."""
         sources = list(sources)
         progress = progress or (lambda done, total: None)
         if jobs > 1 and len(sources) >= PARALLEL_MIN_FILES:
-            results = self._lint_in_workers(sources, jobs, progress)
+            results = self._lint_in_workers(sources, jobs, progress, keep_documents)
         else:
             results = []
             for source in sources:
-                results.append(self._lint_source(source))
+                results.append(self._checked(source, keep_documents))
                 progress(len(results), len(sources))
-        self._add_day_findings(results)
+        self._settle_shared_days(results, {s.path: s for s in sources})
         return results
+
+    def _checked(self, source: "Source", keep_documents: bool) -> "FileResult":
+        """The first pass over one file: its findings, and its own days judged provisionally."""
+        result = self._lint_source(source)
+        days: dict[tuple, list[Encounter]] = defaultdict(list)
+        for encounter in result.encounters:
+            days[_day_key(encounter)].append(encounter)
+        for key, encounters in days.items():
+            before = len(result.diagnostics)
+            self._judge_day(encounters, lambda owner: result)
+            result.day_findings[key] = result.diagnostics[before:]
+            del result.diagnostics[before:]
+        result.day_keys = set(days)
+        for encounter in result.encounters:
+            encounter.services.clear()  # services and encounter point at each other: let both go now
+        result.encounters = []
+        if not keep_documents and not result.diagnostics and not any(result.day_findings.values()):
+            result.doc, result.text = None, ""
+        elif result.doc is not None:
+            result.doc.compact()  # placing the day's findings may have read the positions again
+        return result
+
+    def _settle_shared_days(self, results: list["FileResult"], sources: dict[str, "Source"]) -> None:
+        files_per_day = Counter(key for r in results for key in r.day_keys)
+        broken = set().union(*(r.broken_days for r in results))
+        shared = {key for key, count in files_per_day.items() if count > 1 and key[:2] not in broken}
+        for result in results:
+            for key, found in result.day_findings.items():
+                if files_per_day[key] == 1 and key[:2] not in broken:
+                    result.diagnostics.extend(found)
+            result.day_findings = {}
+        if not shared or not self.day_rules:
+            return
+        by_path = {r.path: r for r in results}
+        days: dict[tuple, list[Encounter]] = defaultdict(list)
+        for result in results:
+            if result.day_keys & shared:
+                again = self._lint_source(sources[result.path])
+                result.text = result.text or again.text
+                for encounter in again.encounters:
+                    if _day_key(encounter) in shared:
+                        days[_day_key(encounter)].append(encounter)
+        for encounters in days.values():
+            self._judge_day(encounters, lambda owner: by_path[owner.doc.path])
 
     def _lint_source(self, source: "Source") -> "FileResult":
         if isinstance(source.read, _ReadFile) and (source.kind or loader.kind_of(source.path)) == "lines":
@@ -148,14 +202,14 @@ class Linter:
             self.cache.put(key, result)  # before day rules add to it: those run afresh each time
         return result
 
-    def _lint_in_workers(self, sources: list["Source"], jobs: int, progress) -> list["FileResult"]:
+    def _lint_in_workers(self, sources: list["Source"], jobs: int, progress, keep_documents: bool) -> list["FileResult"]:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         on_disk = [s for s in sources if isinstance(s.read, _ReadFile)]
         in_memory = [s for s in sources if not isinstance(s.read, _ReadFile)]
         size = max(1, len(on_disk) // (jobs * 4))
-        chunks = [[(s.path, s.kind) for s in on_disk[i : i + size]] for i in range(0, len(on_disk), size)]
+        chunks = [[(s.path, s.kind, keep_documents) for s in on_disk[i : i + size]] for i in range(0, len(on_disk), size)]
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         with ProcessPoolExecutor(
@@ -165,7 +219,7 @@ class Linter:
             for chunk in pool.map(_lint_chunk, chunks):
                 results.extend(chunk)
                 progress(len(results), len(sources))
-        return results + [self._lint_source(s) for s in in_memory]
+        return results + [self._checked(s, keep_documents) for s in in_memory]
 
     # ---------------------------------------------------------------------------------- fixes
 
@@ -181,7 +235,7 @@ class Linter:
         unreadable = [s for s in sources if s.path not in files]
         count = 0
         for _ in range(MAX_FIX_ROUNDS):
-            results = self.lint_all([f.source() for f in files.values()])
+            results = self.lint_all([f.source() for f in files.values()], keep_documents=True)
             planned: dict[str, list] = {}
             fixes: dict[str, int] = defaultdict(int)
             for result in results:
@@ -288,13 +342,13 @@ class Linter:
                 for rule in self.encounter_rules:
                     found.extend(_placed(rule, f) for f in rule.check(encounter, self.policy))
                 if day and _day_key(day[0]) != _day_key(encounter):
-                    self._judge_day(day, result)
+                    self._judge_day(day, lambda owner: result)
                     day = []
                 day.append(encounter)
             for problem in found:
                 self._add(result, doc, problem, encounter_id)
         if day:
-            self._judge_day(day, result)
+            self._judge_day(day, lambda owner: result)
         if record < 0:
             self._add(result, None, loader.Problem("SCH004", "the file holds no encounter", span=Span(1, 1, 1, 1)), None)
         return result
@@ -305,12 +359,13 @@ class Linter:
             problem.parts = (record,) + problem.parts
         return problems
 
-    def _judge_day(self, encounters: list[Encounter], result: FileResult) -> None:
+    def _judge_day(self, encounters: list[Encounter], result_of) -> None:
+        """Run the day rules over one day; result_of(encounter) is the file result a finding goes to."""
         day = Day(encounters[0].patient, encounters[0].date, encounters[0].payer, encounters)
         for rule in self.day_rules:
             for finding in rule.check(day, self.policy):
                 owner = finding.place.encounter
-                self._add(result, owner.doc, _placed(rule, finding), owner.id)
+                self._add(result_of(owner), owner.doc, _placed(rule, finding), owner.id)
 
     def _encounter_slots(self, doc: loader.Document, findings: list) -> list[tuple[tuple, object]]:
         """Where the encounters of a file are: (path, value) pairs; SCH004 when there are none."""
@@ -361,25 +416,6 @@ class Linter:
 
     # ------------------------------------------------------------------------------ day rules
 
-    def _add_day_findings(self, results: list[FileResult]) -> None:
-        if not self.day_rules:
-            return
-        by_path = {r.path: r for r in results}
-        broken = set().union(*(r.broken_days for r in results)) if results else set()
-        days: dict[tuple, list[Encounter]] = defaultdict(list)
-        for result in results:
-            for encounter in result.encounters:
-                who = encounter.patient if encounter.patient is not None else ("encounter", result.path, encounter.parts)
-                days[(who, encounter.date, encounter.payer.name)].append(encounter)
-        for (who, date, _payer), encounters in days.items():
-            if (who, date) in broken:
-                continue
-            day = Day(encounters[0].patient, date, encounters[0].payer, encounters)
-            for rule in self.day_rules:
-                for finding in rule.check(day, self.policy):
-                    owner = finding.place.encounter
-                    self._add(by_path[owner.doc.path], owner.doc, _placed(rule, finding), owner.id)
-
 
 def _guarded(path: str, check, *args):
     try:
@@ -410,8 +446,8 @@ def _start_worker(settings: Settings, cache: bool) -> None:
     _worker = Linter(settings, cache=cache)
 
 
-def _lint_chunk(chunk: list[tuple[str, str | None]]) -> list[FileResult]:
-    return [_worker._lint_source(Source(path, _ReadFile(Path(path)), kind)) for path, kind in chunk]
+def _lint_chunk(chunk: list[tuple[str, str | None, bool]]) -> list[FileResult]:
+    return [_worker._checked(Source(path, _ReadFile(Path(path)), kind), keep) for path, kind, keep in chunk]
 
 
 def _as_run(results: list[FileResult]) -> Run:
@@ -464,7 +500,8 @@ def _placed(rule: Rule, finding: Finding) -> loader.Problem:
 
 
 def _day_key(encounter: Encounter) -> tuple:
-    who = encounter.patient if encounter.patient is not None else ("encounter", id(encounter))
+    """(patient, date, payer): an encounter without a patient is a day of its own."""
+    who = encounter.patient if encounter.patient is not None else ("encounter", encounter.doc.path, encounter.parts)
     return (who, encounter.date, encounter.payer.name)
 
 
