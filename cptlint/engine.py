@@ -98,8 +98,10 @@ class FileResult:
 class Linter:
     def __init__(self, settings: Settings, policy: Policy | None = None, cache: bool = False):
         self.settings = settings
-        self.policy = policy or load_policy(settings.extend_rules, settings.mue_file, settings.ptp_files)
-        self.cache = Cache(settings.root, repr(settings) + self.policy.fingerprint) if cache else None
+        self.cache = Cache(settings.root, repr(settings)) if cache else None
+        self.policy = policy or load_policy(settings.extend_rules, settings.mue_file, settings.ptp_files, store=self.cache)
+        if self.cache is not None:
+            self.cache.salt += self.policy.fingerprint
         if settings.payer not in self.policy.payers:
             known = ", ".join(sorted(self.policy.payers))
             raise ConfigError(f'payer "{settings.payer}" is not a payer profile (known: {known})')

@@ -128,14 +128,23 @@ class Policy:
         return self.codes.get(code)
 
 
-def load_policy(extend=(), mue_file: Path | None = None, ptp_files=(), builtin: Path | None = None) -> Policy:
+def load_policy(extend=(), mue_file: Path | None = None, ptp_files=(), builtin: Path | None = None, store=None) -> Policy:
     """The policy from the built-in rules directory (or `builtin`), then `extend` in order.
-    Loaded once per process while none of its files changes."""
+    Loaded once per process while none of its files changes; with a store (the result cache),
+    once until one of them does."""
     builtin = Path(builtin or data.rules_dir()).resolve()
     extend = tuple(Path(p).resolve() for p in extend)
     mue_file = Path(mue_file).resolve() if mue_file else None
     ptp_files = tuple(Path(p).resolve() for p in ptp_files)
-    return _load(builtin, extend, mue_file, ptp_files, _stamp(builtin, *extend, *filter(None, (mue_file,)), *ptp_files))
+    stamp = _stamp(builtin, *extend, *filter(None, (mue_file,)), *ptp_files)
+    if store is None:
+        return _load(builtin, extend, mue_file, ptp_files, stamp)
+    key = store.key("policy", repr(stamp).encode())
+    policy = store.get(key)
+    if not isinstance(policy, Policy):
+        policy = _load(builtin, extend, mue_file, ptp_files, stamp)
+        store.put(key, policy)
+    return policy
 
 
 def _stamp(*paths: Path) -> tuple:

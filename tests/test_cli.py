@@ -218,3 +218,16 @@ def test_long_lines_are_shown_as_a_window_around_the_finding(project):
     shown, caret = lines[2], lines[3]
     assert len(shown) < 120 and shown.startswith("1 | …")
     assert shown[caret.index("^") : caret.index("^") + 5] == '"one"'
+
+
+def test_colour_only_when_asked(project):
+    from cptlint.config import Settings
+    from cptlint.engine import Linter, file_source
+    from cptlint.reporters import Style, text
+
+    from pathlib import Path
+
+    run_ = Linter(Settings()).run([file_source(Path("visits/bad.yaml"))])
+    coloured, plain = text(run_, Style(color=True)), text(run_, Style())
+    assert "\x1b[" in coloured and "\x1b[" not in plain
+    assert "\x1b[" not in run("check", "visits/bad.yaml").output  # not a terminal: no colour
