@@ -81,9 +81,8 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     stdin_name = (stdin_filename or "-") if "-" in paths else None
     if stdin_name is not None:
         content = sys.stdin.buffer.read()
-        name = stdin_name
-        kind = kind_of(name) if stdin_filename else sniff_kind(content.decode("utf-8", "replace"))
-        sources.append(Source(name, lambda: content, kind))
+        kind = kind_of(stdin_name) if stdin_filename else sniff_kind(content.decode("utf-8", "replace"))
+        sources.append(Source(stdin_name, lambda: content, kind))
     try:
         if fix or diff:
             fixed = linter.fix(sources, unsafe=unsafe_fixes)
