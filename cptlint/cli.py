@@ -61,7 +61,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     from cptlint.engine import InternalError, Linter, Source, file_source
     from cptlint.loader import kind_of, sniff_kind
     from cptlint.policy import PolicyError
-    from cptlint.reporters import REPORTERS, Style
+    from cptlint.reporters import REPORTERS, STREAMING, Style
     from cptlint.sources import collect
 
     try:
@@ -73,7 +73,8 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
             payer=payer,
             fail_on=Severity.parse(fail_on) if fail_on else None,
         )
-        linter = Linter(settings, cache=not no_cache)
+        excerpts = output_format == "text" and not (quiet or statistics)
+        linter = Linter(settings, cache=not no_cache, excerpts=excerpts, fixes=fix or diff)
         known = baseline.read(baseline_path) if baseline_path else None
     except (ConfigError, PolicyError, baseline.BaselineError) as err:
         _fail(str(err))
@@ -115,11 +116,14 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
             for entry in stale:
                 click.echo(f"  {entry.path} {entry.code} {entry.pointer or '/'}" + (f" x{entry.count}" if entry.count > 1 else ""), err=True)
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    report = REPORTERS[output_format](run, Style(color=color, quiet=quiet, statistics=statistics))
+    style = Style(color=color, quiet=quiet, statistics=statistics)
+    pieces = STREAMING[output_format](run, style) if output_format in STREAMING else [REPORTERS[output_format](run, style)]
     if output:
-        Path(output).write_text(report, encoding="utf-8")
+        with open(output, "w", encoding="utf-8") as out:
+            out.writelines(pieces)
     else:
-        click.echo(report, nl=False, err=fix and stdin_name is not None)
+        for piece in pieces:
+            click.echo(piece, nl=False, err=fix and stdin_name is not None)
     failing = any(d.severity >= settings.fail_on for d in run.diagnostics)
     sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
 

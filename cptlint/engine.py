@@ -96,8 +96,12 @@ class FileResult:
 
 
 class Linter:
-    def __init__(self, settings: Settings, policy: Policy | None = None, cache: bool = False):
+    def __init__(
+        self, settings: Settings, policy: Policy | None = None, cache: bool = False, excerpts: bool = True, fixes: bool = True
+    ):
         self.settings = settings
+        self.excerpts = excerpts  # keep the flagged lines of streamed files, for the text format
+        self.fixes = fixes  # keep the fixes findings propose (fix() always does)
         self.cache = Cache(settings.root, repr(settings)) if cache else None
         self.policy = policy or load_policy(settings.extend_rules, settings.mue_file, settings.ptp_files, store=self.cache)
         if self.cache is not None:
@@ -215,7 +219,7 @@ class Linter:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         with ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_start_worker, initargs=(self.settings, self.cache is not None)
+            jobs, mp_context=context, initializer=_start_worker, initargs=(self.settings, self.cache is not None, self.excerpts, self.fixes)
         ) as pool:
             results: list[FileResult] = []
             for chunk in pool.map(_lint_chunk, chunks):
@@ -228,6 +232,7 @@ class Linter:
     def fix(self, sources, unsafe: bool = False) -> "Fixed":
         """Apply fixes until nothing more changes (at most MAX_FIX_ROUNDS rounds). A file is
         changed only when the fixed text reads as well as before: no new SCH finding."""
+        self.fixes = True
         files = {}
         for source in sources:
             try:
@@ -392,7 +397,7 @@ class Linter:
         span = problem.span or doc.span(problem.parts, problem.key)
         if result.suppressions.hides(span.line, code):
             return
-        if doc is not None and doc.kind == "record":
+        if self.excerpts and doc is not None and doc.kind == "record":
             result.excerpts[span.line] = doc.text
         result.diagnostics.append(
             Diagnostic(
@@ -406,7 +411,7 @@ class Linter:
                 message=problem.message,
                 pointer=pointer_of(problem.parts),
                 encounter=encounter_id,
-                fix=problem.fix,
+                fix=problem.fix if self.fixes else None,
             )
         )
 
@@ -443,9 +448,9 @@ def file_source(path: Path) -> Source:
 _worker: "Linter | None" = None
 
 
-def _start_worker(settings: Settings, cache: bool) -> None:
+def _start_worker(settings: Settings, cache: bool, excerpts: bool, fixes: bool) -> None:
     global _worker
-    _worker = Linter(settings, cache=cache)
+    _worker = Linter(settings, cache=cache, excerpts=excerpts, fixes=fixes)
 
 
 def _lint_chunk(chunk: list[tuple[str, str | None, bool]]) -> list[FileResult]:

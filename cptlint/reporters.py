@@ -97,10 +97,23 @@ def statistics(run: Run, style: Style) -> str:
 
 
 def json_format(run: Run, style: Style) -> str:
+    return "".join(json_chunks(run, style))
+
+
+def json_chunks(run: Run, style: Style):
+    """The JSON array a finding at a time, byte for byte what json.dumps(indent=2) writes, so a
+    run with hundreds of thousands of findings never holds the whole text."""
     if style.statistics:
         counts = Counter(d.code for d in run.diagnostics)
-        return json.dumps([{"code": c, "count": n} for c, n in sorted(counts.items())], indent=2) + "\n"
-    return json.dumps([d.as_dict() for d in run.diagnostics], indent=2, ensure_ascii=False) + "\n"
+        yield json.dumps([{"code": c, "count": n} for c, n in sorted(counts.items())], indent=2) + "\n"
+        return
+    if not run.diagnostics:
+        yield "[]\n"
+        return
+    for index, d in enumerate(run.diagnostics):
+        item = json.dumps(d.as_dict(), indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        yield ("[\n  " if index == 0 else ",\n  ") + item
+    yield "\n]\n"
 
 
 def _fingerprint(diagnostics: list[Diagnostic]):
@@ -226,6 +239,9 @@ def gitlab(run: Run, style: Style) -> str:
     ]
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
 
+
+# Formats that can be written a piece at a time; the others are one string.
+STREAMING = {"json": json_chunks}
 
 REPORTERS = {
     "text": text,

@@ -231,3 +231,17 @@ def test_colour_only_when_asked(project):
     coloured, plain = text(run_, Style(color=True)), text(run_, Style())
     assert "\x1b[" in coloured and "\x1b[" not in plain
     assert "\x1b[" not in run("check", "visits/bad.yaml").output  # not a terminal: no colour
+
+
+def test_json_written_a_piece_at_a_time_is_what_json_dumps_writes():
+    from cptlint.diagnostics import Diagnostic, Severity
+    from cptlint.engine import Run
+    from cptlint.reporters import Style, json_format
+
+    found = [
+        Diagnostic("a.yaml", 1, 2, 1, 3, "SCH003", Severity.ERROR, 'units "two" — café', "/services/0/units", "E"),
+        Diagnostic("b.yaml", 4, 1, 4, 2, "UNT001", Severity.WARNING, "m", "", None),
+    ]
+    for diagnostics in (found, found[:1], []):
+        expected = json.dumps([d.as_dict() for d in diagnostics], indent=2, ensure_ascii=False) + "\n"
+        assert json_format(Run(diagnostics, [], {}), Style()) == expected
