@@ -540,24 +540,19 @@ class _LazyIndex:
 
 
 def _load_lines(doc: Document) -> None:
-    """NDJSON / JSON Lines: one encounter a line; the pointer of line k's record is /k."""
+    """NDJSON / JSON Lines read whole: each line a record of its own (load_record), the pointer
+    of the k-th record /k. The engine streams instead; this serves callers that want the values."""
     records: list = []
-    record_lines: list[int] = []
-    problems: list[Problem] = []
-    lines = doc.text.split("\n")
-    for number, line in enumerate(lines, start=1):
+    indexes: dict[int, _Record] = {}
+    for number, line in enumerate(doc.text.split("\n"), start=1):
         if not line.strip():
             continue
-        value, index, found = _parse_json_text(line, line_offset=number - 1)
-        record = len(records)
-        for problem in found:
-            problem.parts = (record,) + problem.parts
-        problems.extend(found)
-        records.append(value)
-        record_lines.append(number)
+        one = load_record(doc.path, line, number, len(records))
+        indexes[len(records)] = one.index
+        records.append(one.root)
+        doc.problems.extend(one.problems)
     doc.root = records
-    doc.problems.extend(problems)
-    doc.index = _LinesIndex(lines, record_lines)
+    doc.index = _Records(indexes)
 
 
 def load_record(path: str, text: str, number: int, record: int) -> Document:
@@ -587,28 +582,19 @@ class _Record:
         return self.inner.exact(parts[1:]) if parts and parts[0] == self.record else None
 
 
-class _LinesIndex:
-    def __init__(self, lines: list[str], record_lines: list[int]):
-        self.lines = lines
-        self.record_lines = record_lines
-        self.cache: dict[int, JsonIndex] = {}
+class _Records:
+    """Positions of a whole NDJSON file: each record's own index, chosen by the first part."""
 
-    def _record(self, parts: tuple) -> JsonIndex | None:
-        if not parts or not isinstance(parts[0], int) or parts[0] >= len(self.record_lines):
-            return None
-        record = parts[0]
-        if record not in self.cache:
-            number = self.record_lines[record]
-            self.cache[record] = JsonIndex(self.lines[number - 1], number - 1).indexed()
-        return self.cache[record]
+    def __init__(self, records: dict[int, _Record]):
+        self.records = records
 
     def closest(self, parts: tuple, key: bool) -> Span | None:
-        index = self._record(parts)
-        return Span(1, 1, 1, 1) if index is None else index.closest(parts[1:], key)
+        record = self.records.get(parts[0]) if parts else None
+        return Span(1, 1, 1, 1) if record is None else record.closest(parts, key)
 
     def exact(self, parts: tuple):
-        index = self._record(parts)
-        return None if index is None else index.exact(parts[1:])
+        record = self.records.get(parts[0]) if parts else None
+        return None if record is None else record.exact(parts)
 
 
 _WS = re.compile(r"[ \t\r\n]*")
