@@ -254,9 +254,10 @@ class Linter:
                         planned.setdefault(result.path, []).extend(edits)
                         fixes[result.path] += 1
             changed = False
+            by_path = {r.path: r for r in results}
             for path, edits in planned.items():
                 candidate = fixes_module.apply(files[path].text, edits)
-                if self._reads_as_well(files[path], candidate):
+                if self._reads_as_well(files[path], by_path[path], candidate):
                     files[path].text = candidate
                     count += fixes[path]
                     changed = True
@@ -271,13 +272,14 @@ class Linter:
         kind = REGISTRY[code].fixable
         return kind is not None and (kind == "safe" or unsafe) and self.settings.fix_enabled(code)
 
-    def _reads_as_well(self, file: "_Editable", candidate: str) -> bool:
-        def input_findings(text: str) -> Counter:
-            found = self.lint_file(file.path, text.encode("utf-8"), file.kind).diagnostics
+    def _reads_as_well(self, file: "_Editable", now: "FileResult", candidate: str) -> bool:
+        """No SCH finding the file does not have now (the round's own lint of it)."""
+
+        def input_findings(found: list[Diagnostic]) -> Counter:
             return Counter(d.code for d in found if d.code.startswith("SCH"))
 
-        before, after = input_findings(file.text), input_findings(candidate)
-        return not (after - before)
+        after = self.lint_file(file.path, candidate.encode("utf-8"), file.kind).diagnostics
+        return not (input_findings(after) - input_findings(now.diagnostics))
 
     # ------------------------------------------------------------------------------ one file
 

@@ -326,8 +326,9 @@ def test_a_fix_is_never_written_when_the_result_reads_worse(here):
 
     linter = Linter(Settings())
     file = _Editable("v.yaml", None, HEAD, HEAD, False)
-    assert linter._reads_as_well(file, HEAD + "  - {code: '97110', units: 1\n") is False
-    assert linter._reads_as_well(file, HEAD.replace("date: 2026-03-14", "date: 2026-03-15")) is True
+    now = linter.lint_file("v.yaml", HEAD.encode())
+    assert linter._reads_as_well(file, now, HEAD + "  - {code: '97110', units: 1\n") is False
+    assert linter._reads_as_well(file, now, HEAD.replace("date: 2026-03-14", "date: 2026-03-15")) is True
 
 
 JSON_UNSAFE = """{"id": "ENC-3", "date": "2026-03-14", "patient": "P-3",
