@@ -89,13 +89,13 @@ class Settings:
     def _excluded(self) -> re.Pattern:
         return globs_pattern(self.exclude + ALWAYS_EXCLUDED)
 
+    @cached_property
+    def _per_file(self) -> list[tuple[re.Pattern, tuple[str, ...]]]:
+        return [(globs_pattern((pattern,)), codes) for pattern, codes in self.per_file_ignores]
+
     def ignored_in_file(self, path: str) -> tuple[str, ...]:
         relative = relative_posix(path, self.root)
-        codes: list[str] = []
-        for pattern, selected in self.per_file_ignores:
-            if glob_match(relative, pattern):
-                codes.extend(selected)
-        return tuple(codes)
+        return tuple(code for pattern, codes in self._per_file if pattern.search(relative) for code in codes)
 
     def is_excluded(self, path: str | Path) -> bool:
         return self._excluded.search(relative_posix(path, self.root)) is not None
@@ -135,10 +135,6 @@ def globs_pattern(patterns) -> re.Pattern:
         body = body.replace(".*", "[^/]*")
         parts.append(("(?:^|/)" if "/" not in pattern else "^") + f"(?:{body})(?:/|$)")
     return re.compile("|".join(parts) or "(?!)")
-
-
-def glob_match(relative: str, pattern: str) -> bool:
-    return globs_pattern((pattern,)).search(relative) is not None
 
 
 # ------------------------------------------------------------------------------------ reading
