@@ -175,7 +175,7 @@ def impact(paths, base, output_format, config_path) -> None:
     try:
         settings = load_settings(config_path)
         files = collect(list(paths or (".",)), settings)
-        result = measure(settings, files, base, lambda linter: linter.lint_paths(files))
+        result = measure(settings, base, lambda linter: linter.lint_paths(files))
     except (ConfigError, PolicyError, ImpactError, InternalError) as err:
         _fail(str(err))
     click.echo(IMPACT_REPORTERS[output_format](result, Style()), nl=False)

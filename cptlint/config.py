@@ -120,7 +120,7 @@ def relative_posix(path: str | Path, root: Path) -> str:
     absolute = os.path.abspath(path)
     base = os.path.abspath(root)
     if absolute == base or absolute.startswith(base.rstrip(os.sep) + os.sep):
-        return Path(os.path.relpath(absolute, base)).as_posix()
+        return os.path.relpath(absolute, base).replace(os.sep, "/")  # not Path: it interns every name
     return os.path.basename(absolute)
 
 

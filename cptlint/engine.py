@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,9 +22,9 @@ from cptlint.diagnostics import Diagnostic, Span, pointer_of
 from cptlint.model import Day, Encounter, build_encounter
 from cptlint.policy import Policy, load_policy
 
-
 MAX_FIX_ROUNDS = 10
 PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
+CHUNK_MAX_FILES = 250  # files a worker is sent at once: small batches keep the results in flight small
 
 
 class InternalError(Exception):
@@ -42,7 +43,7 @@ class Suppressions:
     by_line: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, text: str) -> "Suppressions":
+    def parse(cls, text: str) -> Suppressions:
         if "cptlint:" not in text:
             return NO_SUPPRESSIONS
         whole_file, by_line = False, {}
@@ -63,13 +64,24 @@ class Suppressions:
 NO_SUPPRESSIONS = Suppressions()  # shared by the many files without a directive; never changed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
-    """A file to lint: its display path and how to read its bytes (kind: override the suffix)."""
+    """A file to lint: its display path, and how to read its bytes when they are not the file at
+    that path (stdin, a file being fixed, a test's text); kind overrides the suffix."""
 
     path: str
-    read: object
+    read: Callable[[], bytes] | None = None
     kind: str | None = None
+
+    @property
+    def on_disk(self) -> bool:
+        return self.read is None
+
+    def content(self) -> bytes:
+        if self.read is not None:
+            return self.read()
+        with open(self.path, "rb") as stream:
+            return stream.read()
 
 
 @dataclass
@@ -88,10 +100,9 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     encounters: list[Encounter] = field(default_factory=list)
     # (patient, date) of encounters that failed the schema: their days are incomplete
-    broken_days: set = field(default_factory=set)
+    broken_days: frozenset = frozenset()
     suppressions: Suppressions = NO_SUPPRESSIONS
     ignored: tuple[str, ...] = ()
-    day_keys: set = field(default_factory=set)  # the days (patient, date, payer) the file holds
     day_findings: dict = field(default_factory=dict)  # provisional: by day, until days are settled
 
 
@@ -117,35 +128,42 @@ class Linter:
 
     # ----------------------------------------------------------------------------- whole runs
 
-    def lint_paths(self, paths: list[Path], jobs: int = 1) -> "Run":
+    def lint_paths(self, paths: list, jobs: int = 1) -> Run:
         return self.run([file_source(p) for p in paths], jobs)
 
-    def run(self, sources, jobs: int = 1, progress=None) -> "Run":
-        return _as_run(self.lint_all(sources, jobs, progress))
+    def run(self, sources, jobs: int = 1, progress=None) -> Run:
+        sources = list(sources)
+        return _as_run([s.path for s in sources], self.lint_all(sources, jobs, progress))
 
-    def lint_all(self, sources, jobs: int = 1, progress=None, keep_documents: bool = False) -> list["FileResult"]:
-        """Each file's findings, day rules included, in two passes that keep memory flat.
+    def lint_all(self, sources, jobs: int = 1, progress=None, keep_documents: bool = False) -> list[FileResult]:
+        """The results of the files with findings, day rules included, in the order of sources;
+        with keep_documents, every file's result and document (fixes need them).
 
-        First each file is checked, and the days it holds are judged as if it held them whole;
-        only the findings and each file's day keys are kept, never the encounters. Then a day that
-        turns out to span several files is judged again over all of them (those files alone are
-        read a second time), and its one-file findings are dropped. With jobs > 1 and enough files
-        the first pass runs in worker processes. progress(done, total) hears how far it is.
-        keep_documents keeps every file's document, which fixes need."""
+        First each file is checked, and the days it holds are judged as if it held them whole.
+        A clean file leaves nothing behind but its days' place in a _DayIndex, so memory grows
+        with the findings, not with the files. Then a day that turns out to span several files
+        is judged again over all of them (those files alone are read a second time), and its
+        one-file findings are dropped. With jobs > 1 and enough files the first pass runs in
+        worker processes. progress(done, total) hears how far it is."""
         sources = list(sources)
         progress = progress or (lambda done, total: None)
         if jobs > 1 and len(sources) >= PARALLEL_MIN_FILES:
-            results = self._lint_in_workers(sources, jobs, progress, keep_documents)
+            checked = self._lint_in_workers(sources, jobs, keep_documents)
         else:
-            results = []
-            for source in sources:
-                results.append(self._checked(source, keep_documents))
-                progress(len(results), len(sources))
-        self._settle_shared_days(results, {s.path: s for s in sources})
-        return results
+            checked = (self._checked(source, keep_documents) for source in sources)
+        days = _DayIndex()
+        results = []
+        for index, (day_keys, broken_days, result) in enumerate(checked):
+            days.add(index, day_keys, broken_days)
+            if result is not None:
+                results.append(result)
+            progress(index + 1, len(sources))
+        return self._settle_shared_days(results, sources, days)
 
-    def _checked(self, source: "Source", keep_documents: bool) -> "FileResult":
-        """The first pass over one file: its findings, and its own days judged provisionally."""
+    def _checked(self, source: Source, keep_documents: bool) -> tuple[tuple, frozenset, FileResult | None]:
+        """The first pass over one file: the days it holds, the days its schema failures leave
+        incomplete, and its result, with its own days judged provisionally (None when it is clean
+        and its document is not wanted: a clean file costs nothing more than its days)."""
         result = self._lint_source(source)
         days: dict[tuple, list[Encounter]] = defaultdict(list)
         for encounter in result.encounters:
@@ -155,51 +173,54 @@ class Linter:
             self._judge_day(encounters, lambda owner: result)
             result.day_findings[key] = result.diagnostics[before:]
             del result.diagnostics[before:]
-        result.day_keys = set(days)
         for encounter in result.encounters:
             encounter.services.clear()  # services and encounter point at each other: let both go now
         result.encounters = []
         if not keep_documents and not result.diagnostics and not any(result.day_findings.values()):
-            result.doc, result.text = None, ""
+            return tuple(days), result.broken_days, None
+        if not keep_documents and not self.excerpts:
+            result.doc, result.text = None, ""  # every finding is placed; only excerpts read the text
         elif result.doc is not None:
             result.doc.compact()  # placing the day's findings may have read the positions again
-        return result
+        return tuple(days), result.broken_days, result
 
-    def _settle_shared_days(self, results: list["FileResult"], sources: dict[str, "Source"]) -> None:
-        files_per_day = Counter(key for r in results for key in r.day_keys)
-        broken = set().union(*(r.broken_days for r in results))
-        shared = {key for key, count in files_per_day.items() if count > 1 and key[:2] not in broken}
+    def _settle_shared_days(self, results: list[FileResult], sources: list[Source], days: _DayIndex) -> list[FileResult]:
         for result in results:
             for key, found in result.day_findings.items():
-                if files_per_day[key] == 1 and key[:2] not in broken:
+                if days.alone(key):
                     result.diagnostics.extend(found)
             result.day_findings = {}
-        if not shared or not self.day_rules:
-            return
+        if not self.day_rules:
+            return results
         by_path = {r.path: r for r in results}
-        days: dict[tuple, list[Encounter]] = defaultdict(list)
-        for result in results:
-            if result.day_keys & shared:
-                again = self._lint_source(sources[result.path])
-                result.text = result.text or again.text
-                for encounter in again.encounters:
-                    if _day_key(encounter) in shared:
-                        days[_day_key(encounter)].append(encounter)
-        for encounters in days.values():
+        shared: dict[tuple, list[Encounter]] = defaultdict(list)
+        for index in days.files_with_shared_days():
+            again = self._lint_source(sources[index])
+            for encounter in again.encounters:
+                if days.shared(_day_key(encounter)):
+                    shared[_day_key(encounter)].append(encounter)
+            if again.path in by_path:
+                by_path[again.path].text = by_path[again.path].text or again.text
+            else:  # clean on its own: its findings, if any, come from the shared days alone
+                again.diagnostics = []
+                by_path[again.path] = again
+                results.append(again)
+        for encounters in shared.values():
             self._judge_day(encounters, lambda owner: by_path[owner.doc.path])
+        return results
 
-    def _lint_source(self, source: "Source") -> "FileResult":
-        if isinstance(source.read, _ReadFile) and (source.kind or loader.kind_of(source.path)) == "lines":
+    def _lint_source(self, source: Source) -> FileResult:
+        if source.on_disk and (source.kind or loader.kind_of(source.path)) == "lines":
             try:
-                with open(source.read.path, "rb") as stream:
+                with open(source.path, "rb") as stream:
                     return _guarded(source.path, self._lint_lines, source.path, stream)
             except OSError as err:
                 return self._unreadable(source.path, err)
         try:
-            content = source.read()
+            content = source.content()
         except OSError as err:
             return self._unreadable(source.path, err)
-        if self.cache is None or not isinstance(source.read, _ReadFile):
+        if self.cache is None or not source.on_disk:
             return self.lint_file(source.path, content, source.kind)
         key = self.cache.key(f"{source.path}\0{source.kind}", content)
         result = self.cache.get(key)
@@ -208,28 +229,26 @@ class Linter:
             self.cache.put(key, result)  # before day rules add to it: those run afresh each time
         return result
 
-    def _lint_in_workers(self, sources: list["Source"], jobs: int, progress, keep_documents: bool) -> list["FileResult"]:
+    def _lint_in_workers(self, sources: list[Source], jobs: int, keep_documents: bool):
+        """_checked over every source, in order, the files on disk in worker processes."""
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        on_disk = [s for s in sources if isinstance(s.read, _ReadFile)]
-        in_memory = [s for s in sources if not isinstance(s.read, _ReadFile)]
-        size = max(1, len(on_disk) // (jobs * 4))
+        on_disk = [s for s in sources if s.on_disk]
+        size = max(1, min(len(on_disk) // (jobs * 4), CHUNK_MAX_FILES))
         chunks = [[(s.path, s.kind, keep_documents) for s in on_disk[i : i + size]] for i in range(0, len(on_disk), size)]
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         with ProcessPoolExecutor(
             jobs, mp_context=context, initializer=_start_worker, initargs=(self.settings, self.cache is not None, self.excerpts, self.fixes)
         ) as pool:
-            results: list[FileResult] = []
-            for chunk in pool.map(_lint_chunk, chunks):
-                results.extend(chunk)
-                progress(len(results), len(sources))
-        return results + [self._checked(s, keep_documents) for s in in_memory]
+            mapped = (result for chunk in pool.map(_lint_chunk, chunks) for result in chunk)
+            for source in sources:
+                yield next(mapped) if source.on_disk else self._checked(source, keep_documents)
 
     # ---------------------------------------------------------------------------------- fixes
 
-    def fix(self, sources, unsafe: bool = False) -> "Fixed":
+    def fix(self, sources, unsafe: bool = False) -> Fixed:
         """Apply fixes until nothing more changes (at most MAX_FIX_ROUNDS rounds). A file is
         changed only when the fixed text reads as well as before: no new SCH finding."""
         self.fixes = True
@@ -272,7 +291,7 @@ class Linter:
         kind = REGISTRY[code].fixable
         return kind is not None and (kind == "safe" or unsafe) and self.settings.fix_enabled(code)
 
-    def _reads_as_well(self, file: "_Editable", now: "FileResult", candidate: str) -> bool:
+    def _reads_as_well(self, file: _Editable, now: FileResult, candidate: str) -> bool:
         """No SCH finding the file does not have now (the round's own lint of it)."""
 
         def input_findings(found: list[Diagnostic]) -> Counter:
@@ -305,10 +324,13 @@ class Linter:
         if None in broken:  # a problem with the file as a whole
             broken = {parts for parts, _ in slots}
         ids = {parts: _text(value.get("id")) if isinstance(value, dict) else None for parts, value in slots}
+        result.broken_days = frozenset(
+            (value["patient"], _text(value.get("date")))
+            for parts, value in slots
+            if parts in broken and isinstance(value, dict) and isinstance(value.get("patient"), str)
+        )
         for parts, value in slots:
             if parts in broken:
-                if isinstance(value, dict) and isinstance(value.get("patient"), str):
-                    result.broken_days.add((value["patient"], _text(value.get("date"))))
                 continue
             payer = self.policy.payers[value.get("payer", self.settings.payer)]
             expect = doc.root.get("expect", ()) if parts[:1] == ("encounters",) else ()
@@ -433,21 +455,41 @@ def _guarded(path: str, check, *args):
         raise InternalError(f"internal error while checking {path}: {type(err).__name__}: {err}") from err
 
 
-class _ReadFile:
-    """Reads a file on disk; picklable, unlike a lambda, so workers can be told which file."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __call__(self) -> bytes:
-        return Path(self.path).read_bytes()
+def file_source(path: str | Path) -> Source:
+    return Source(str(path))
 
 
-def file_source(path: Path) -> Source:
-    return Source(str(path), _ReadFile(path))
+class _DayIndex:
+    """Which files hold each day, in a few bytes a day: a day is known by the hash of its key,
+    and the files by their place in the run. Two days that share a hash are only read again
+    together; they are still judged apart, by their keys."""
+
+    def __init__(self):
+        self.holders: dict[int, int | list[int]] = {}  # the file holding a day, or a list when several do
+        self.broken: set[int] = set()  # (patient, date) with an encounter that failed the schema
+
+    def add(self, index: int, day_keys: tuple, broken_days: frozenset) -> None:
+        for key in day_keys:
+            held = self.holders.setdefault(hash(key), index)
+            if isinstance(held, list):
+                held.append(index)
+            elif held != index:
+                self.holders[hash(key)] = [held, index]
+        self.broken.update(hash(day) for day in broken_days)
+
+    def alone(self, key: tuple) -> bool:
+        """The day is in one file and complete: its findings from that file stand."""
+        return not isinstance(self.holders.get(hash(key)), list) and hash(key[:2]) not in self.broken
+
+    def shared(self, key: tuple) -> bool:
+        """The day spans files and is complete: it is judged again over all of them."""
+        return isinstance(self.holders.get(hash(key)), list) and hash(key[:2]) not in self.broken
+
+    def files_with_shared_days(self) -> list[int]:
+        return sorted({index for held in self.holders.values() if isinstance(held, list) for index in held})
 
 
-_worker: "Linter | None" = None
+_worker: Linter | None = None
 
 
 def _start_worker(settings: Settings, cache: bool, excerpts: bool, fixes: bool) -> None:
@@ -455,15 +497,15 @@ def _start_worker(settings: Settings, cache: bool, excerpts: bool, fixes: bool) 
     _worker = Linter(settings, cache=cache, excerpts=excerpts, fixes=fixes)
 
 
-def _lint_chunk(chunk: list[tuple[str, str | None, bool]]) -> list[FileResult]:
-    return [_worker._checked(Source(path, _ReadFile(Path(path)), kind), keep) for path, kind, keep in chunk]
+def _lint_chunk(chunk: list[tuple[str, str | None, bool]]) -> list[tuple[tuple, frozenset, FileResult | None]]:
+    return [_worker._checked(Source(path, kind=kind), keep) for path, kind, keep in chunk]
 
 
-def _as_run(results: list[FileResult]) -> Run:
+def _as_run(files: list[str], results: list[FileResult]) -> Run:
     diagnostics = sorted((d for r in results for d in r.diagnostics), key=Diagnostic.sort_key)
     flagged = {d.path for d in diagnostics}
     texts = {r.path: r.excerpts or r.text for r in results if r.path in flagged}
-    return Run(diagnostics, [r.path for r in results], texts)
+    return Run(diagnostics, files, texts)
 
 
 BOM = b"\xef\xbb\xbf"
@@ -480,8 +522,8 @@ class _Editable:
     bom: bool
 
     @classmethod
-    def read(cls, source: Source) -> "_Editable":
-        content = source.read()
+    def read(cls, source: Source) -> _Editable:
+        content = source.content()
         bom = content.startswith(BOM)
         text = content[len(BOM) if bom else 0 :].decode("utf-8")
         return cls(source.path, source.kind, text, text, bom)

@@ -69,7 +69,7 @@ def _at_revision(top: Path, revision: str, path: Path, into: Path) -> Path:
     return target
 
 
-def measure(settings: Settings, paths: list[Path], revision: str, lint) -> Impact:
+def measure(settings: Settings, revision: str, lint) -> Impact:
     """lint(linter) runs the same files under each policy and returns its Run."""
     top = Path(_git(settings.root, "rev-parse", "--show-toplevel").decode().strip()).resolve()
     _git(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")

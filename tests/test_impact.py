@@ -121,6 +121,6 @@ def test_builtin_rules_of_this_repository_are_compared_too(repo, monkeypatch):
     medicare = repo / "rules" / "payers" / "medicare.yaml"
     medicare.write_text(medicare.read_text().replace("time_rule: total", "time_rule: per_code"))
     files = [repo / "visits" / "short.yaml"]
-    result = measure(load_settings(), files, "HEAD", lambda linter: linter.lint_paths(files))
+    result = measure(load_settings(), "HEAD", lambda linter: linter.lint_paths(files))
     assert [(d.code, d.pointer) for d in result.disappeared] == [("UNT001", "/services/0/units")]
     assert result.appeared == []

@@ -27,7 +27,7 @@ def lint_directory(directory: Path):
     """Lint a directory as one run; return its files, their expectations, the findings, and
     what did not meet the expectations."""
     settings = load_settings(cwd=directory)  # the directory's own configuration, or the nearest above
-    files = collect([str(directory)], settings)
+    files = [Path(p) for p in collect([str(directory)], settings)]
     diagnostics = Linter(settings).lint_paths(files).diagnostics
     expectations, problems = {}, []
     for path in files:

@@ -287,3 +287,17 @@ def test_unit_rules_match_the_reference_on_random_visits(minutes, data, payer):
     billed = {c: data.draw(st.integers(0, 5), label=c) for c in minutes}
     found = set(unt({c: (m, billed[c]) for c, m in minutes.items()}, payer))
     assert found == reference_findings(minutes, billed, "total" if payer == "medicare" else "per_code")
+
+
+def test_a_file_clean_alone_is_shown_with_its_excerpt_when_a_shared_day_flags_it(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cptlint.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "am.yaml").write_text(visit({"97110": (23, 2)}).replace("id: E", "id: AM"))
+    (tmp_path / "pm.yaml").write_text(visit({"97112": (10, 1)}).replace("id: E", "id: PM"))
+    for cache in ("--no-cache", None, None):  # no cache, a cold one, then a warm one
+        out = CliRunner().invoke(main, ["check", "am.yaml", "pm.yaml", *([cache] if cache else [])]).stdout
+        assert "am.yaml:8:" in out and "UNT001" in out
+        assert '  - {code: "97110", units: 2, minutes: 23' in out  # the excerpt of the flagged line
