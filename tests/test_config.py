@@ -97,6 +97,18 @@ def test_exclude_applies_to_walked_and_explicit_files(repo):
     assert findings("visits/legacy/old.yaml") == []
 
 
+def test_a_file_named_twice_is_linted_once_and_shown_as_pathlib_spells_it(repo):
+    from cptlint.config import load_settings
+    from cptlint.sources import collect
+
+    both = ["visits/bad.yaml", "visits/legacy/old.yaml"]
+    assert collect(["./visits/", "visits/legacy/old.yaml", "visits"], load_settings()) == both
+    assert collect(["visits/legacy/old.yaml", "./visits//bad.yaml"], load_settings()) == both[::-1]
+    assert collect(["."], load_settings()) == both
+    (repo / "alias").symlink_to(repo / "visits")
+    assert collect(["visits", "alias"], load_settings()) == both
+
+
 def test_severity_override(repo):
     (repo / ".cptlint.toml").write_text('[severity]\nSCH003 = "info"\n')
     assert run("check", "visits").exit_code == 0  # info is below the default fail level
