@@ -55,7 +55,7 @@ class Document:
     text: str
     root: object = None
     problems: list[Problem] = field(default_factory=list)
-    index: "PositionIndex | None" = None
+    index: "PositionIndex | JsonIndex | None" = None
     compacted: bool = False  # values and positions let go of; the text can give them again
 
     def span(self, parts: tuple, key: bool = False) -> Span:
@@ -499,7 +499,7 @@ def _load_json(doc: Document) -> None:
     if any(p.code == "SCH001" for p in problems):
         return
     doc.root = value
-    doc.index = index if index is not None else _LazyIndex(lambda: JsonIndex(doc.text).indexed())
+    doc.index = index if index is not None else JsonIndex(doc.text)
     depth_span = _too_deep(value, doc)
     if depth_span is not None:
         doc.problems.append(Problem("SCH001", f"nested deeper than {MAX_DEPTH} levels", span=depth_span))
@@ -518,25 +518,6 @@ def _too_deep(value, doc: Document) -> Span | None:
         elif isinstance(item, list):
             stack.extend((v, depth + 1, parts + (i,)) for i, v in enumerate(item) if isinstance(v, (dict, list)))
     return None
-
-
-class _LazyIndex:
-    """Finds positions only when the first finding asks for one."""
-
-    def __init__(self, make):
-        self._make = make
-        self._index = None
-
-    def _built(self):
-        if self._index is None:
-            self._index = self._make()
-        return self._index
-
-    def closest(self, parts: tuple, key: bool) -> Span | None:
-        return self._built().closest(parts, key)
-
-    def exact(self, parts: tuple):
-        return self._built().exact(parts)
 
 
 def _load_lines(doc: Document) -> None:
@@ -562,7 +543,7 @@ def load_record(path: str, text: str, number: int, record: int) -> Document:
     for problem in problems:
         problem.parts = (record,) + problem.parts
     doc = Document(path=path, kind="record", text=text, root=value, problems=problems)
-    inner = index if index is not None else _LazyIndex(lambda: JsonIndex(text, number - 1).indexed())
+    inner = index if index is not None else JsonIndex(text, number - 1)
     doc.index = _Record(record, inner, Span(number, 1, number, len(text) + 1))
     return doc
 
@@ -600,47 +581,102 @@ class _Records:
 _WS = re.compile(r"[ \t\r\n]*")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _ATOM = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null")
+_SCAN_VALUE = json.JSONDecoder().scan_once  # the C scanner: (value, end) of the JSON value at an offset
+_SCAN_STRING = json.decoder.scanstring  # (text, end) of the string whose opening quote is just before
 
 
-class JsonIndex(PositionIndex):
-    """A scanner over JSON text that records where each key and value is written.
+class JsonIndex:
+    """Where keys and values are written in valid JSON text, found when a finding asks.
 
-    It runs only when a position is wanted (or duplicate keys must be placed), and it is
-    iterative, so depth costs nothing but a list.
+    A lookup walks down from the root, and each container it passes through is listed once
+    (its keys and items, with their offsets; the values in between are skipped by the standard
+    library's C scanner). A finding costs the containers on its path, not the whole text. A
+    duplicated key resolves to its first value, as the reader does.
     """
 
     def __init__(self, text: str, line_offset: int = 0):
-        super().__init__()
         self.text = text
-        self.lines = LineMap(text)
         self.line_offset = line_offset
         self.duplicates: list[tuple[tuple, Span]] = []
+        self._lines: LineMap | None = None
+        self._children: dict[int, dict | list] = {}  # container offset -> its members' offsets
+        self._root: tuple[int, int] | None = None
 
     def span(self, start: int, end: int) -> Span:
-        line, column = self.lines.position(start)
-        end_line, end_column = self.lines.position(end)
+        if self._lines is None:
+            self._lines = LineMap(self.text)
+        line, column = self._lines.position(start)
+        end_line, end_column = self._lines.position(end)
         return Span(line + self.line_offset, column, end_line + self.line_offset, end_column)
 
-    def indexed(self) -> "JsonIndex":
-        self.build(values=False)
-        return self
+    def closest(self, parts: tuple, key: bool) -> Span:
+        found, key_range, (start, end) = self._locate(parts)
+        if found and key and key_range is not None:
+            return self.span(*key_range)
+        return self.span(start, end)
 
-    def build(self, values: bool = True):
-        """Scan valid JSON; return its value (first key wins) and fill the index. Without
-        values, scalars are only measured, not decoded: positions are all that is wanted."""
+    def exact(self, parts: tuple):
+        found, key_range, value_range = self._locate(parts)
+        if not found:
+            return None
+        return (self.span(*key_range) if key_range else None), self.span(*value_range)
+
+    def _locate(self, parts: tuple) -> tuple[bool, tuple[int, int] | None, tuple[int, int]]:
+        """(whether all of parts exists, its key's range, the value range of parts or of the
+        deepest container on its way that exists)."""
+        if self._root is None:
+            start = _WS.match(self.text).end()
+            self._root = (start, _SCAN_VALUE(self.text, start)[1])
+        value, key_range = self._root, None
+        for part in parts:
+            members = self._members(value[0])
+            if isinstance(members, dict) and isinstance(part, str) and part in members:
+                key_range, value = members[part]
+            elif isinstance(members, list) and isinstance(part, int) and 0 <= part < len(members):
+                key_range, value = None, members[part]
+            else:
+                return False, None, value
+        return True, key_range, value
+
+    def _members(self, start: int) -> dict | list | None:
+        """An object's {key: (key range, value range)} (first key wins) or an array's [value range]."""
+        if start in self._children:
+            return self._children[start]
+        text, opening = self.text, self.text[start]
+        members = {} if opening == "{" else [] if opening == "[" else None
+        pos = _WS.match(text, start + 1).end()
+        while members is not None and text[pos] not in "}]":
+            if opening == "{":
+                name, key_end = _SCAN_STRING(text, pos + 1)
+                key_range = (pos, key_end)
+                pos = _WS.match(text, _WS.match(text, key_end).end() + 1).end()  # past the colon
+            end = _SCAN_VALUE(text, pos)[1]
+            if opening == "[":
+                members.append((pos, end))
+            elif name not in members:
+                members[name] = (key_range, (pos, end))
+            pos = _WS.match(text, end).end()
+            if text[pos] == ",":
+                pos = _WS.match(text, pos + 1).end()
+        self._children[start] = members
+        return members
+
+    def build(self):
+        """Scan valid JSON that repeats a key; return its value (the first of each key wins)
+        and note where each repeated key is written."""
         text = self.text
         ws = lambda at: _WS.match(text, at).end()  # noqa: E731
-        stack: list[list] = []  # [container, parts, start offset, pending key, key span]
+        stack: list[list] = []  # [container, parts, pending key, key span]
         root = None
         pos = ws(0)
         while True:
             start, char = pos, text[pos]
             if char in "{[":
                 container = {} if char == "{" else []
-                parts = self._attach(stack, container, start, start + 1)
+                parts = self._attach(stack, container)
                 if not stack:
                     root = container
-                stack.append([container, parts, start, None, None])
+                stack.append([container, parts, None, None])
                 pos = ws(pos + 1)
                 if text[pos] not in "}]":
                     if char == "{":
@@ -648,8 +684,8 @@ class JsonIndex(PositionIndex):
                     continue
             else:
                 end = (_STRING if char == '"' else _ATOM).match(text, pos).end()
-                value = json.loads(text[start:end]) if values else None
-                self._attach(stack, value, start, end)
+                value = json.loads(text[start:end])
+                self._attach(stack, value)
                 if not stack:
                     return value
                 pos = ws(end)
@@ -662,40 +698,31 @@ class JsonIndex(PositionIndex):
                     break
                 pos += 1
                 stack.pop()
-                if frame[1] is not None:
-                    self.entries[frame[1]] = (self.entries[frame[1]][0], self.span(frame[2], pos))
                 if not stack:
                     return root
                 pos = ws(pos)
 
     def _key(self, frame: list, pos: int) -> int:
-        end = _STRING.match(self.text, pos).end()
-        raw = self.text[pos + 1 : end - 1]
-        frame[3] = json.loads(self.text[pos:end]) if "\\" in raw else raw
-        frame[4] = self.span(pos, end)
+        frame[2], end = _SCAN_STRING(self.text, pos + 1)
+        frame[3] = self.span(pos, end)
         colon = _WS.match(self.text, end).end()
         return _WS.match(self.text, colon + 1).end()
 
-    def _attach(self, stack: list, value, start: int, end: int):
+    def _attach(self, stack: list, value):
+        """Put value in the open container; its path, or None inside a repeated key's value."""
         if not stack:
-            self.entries[()] = (None, self.span(start, end))
             return ()
         container, parent = stack[-1][0], stack[-1][1]
-        key_span = None
         if isinstance(container, list):
-            parts = None if parent is None else parent + (len(container),)
             container.append(value)
-        else:
-            key, key_span = stack[-1][3], stack[-1][4]
-            if key in container:
-                if parent is not None:
-                    self.duplicates.append((parent + (key,), key_span))
-                return None
-            container[key] = value
-            parts = None if parent is None else parent + (key,)
-        if parts is not None:
-            self.entries[parts] = (key_span, self.span(start, end))
-        return parts
+            return None if parent is None else parent + (len(container) - 1,)
+        key, key_span = stack[-1][2], stack[-1][3]
+        if key in container:
+            if parent is not None:
+                self.duplicates.append((parent + (key,), key_span))
+            return None
+        container[key] = value
+        return None if parent is None else parent + (key,)
 
     def first_bad_token(self) -> Span:
         match = re.search(r"-?\b(?:NaN|Infinity)\b", self.text)

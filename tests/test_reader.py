@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cptlint import loader
 from cptlint.schema import apply_types
@@ -305,3 +307,42 @@ def test_unreadable_path_is_a_finding(tmp_path):
     missing = tmp_path / "gone.yaml"
     found = Linter(Settings()).lint_paths([missing]).diagnostics
     assert [(d.code, d.path) for d in found] == [("SCH001", str(missing))]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _paths(value, parts=()):
+    yield parts
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        yield from _paths(item, parts + (key,))
+
+
+def _written(text: str, span) -> str:
+    starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+    return text[starts[span.line - 1] + span.column - 1 : starts[span.end_line - 1] + span.end_column - 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values, st.sampled_from([None, 0, 2]), st.booleans())
+def test_every_json_key_and_value_is_placed_where_it_is_written(value, indent, ascii_only):
+    text = json.dumps(value, indent=indent, ensure_ascii=ascii_only)
+    index = loader.JsonIndex(text)
+    for parts in _paths(value):
+        key_span, value_span = index.exact(parts)
+        assert json.loads(_written(text, value_span)) == json.loads(json.dumps(_at(value, parts)))
+        if parts and isinstance(parts[-1], str):
+            assert json.loads(_written(text, key_span)) == parts[-1]
+    assert index.exact(("no such key",)) is None
+    assert index.closest((*next(iter(_paths(value))), "missing"), key=True) == index.exact(())[1]
+
+
+def _at(value, parts):
+    for part in parts:
+        value = value[part]
+    return value
