@@ -470,10 +470,13 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not a JSON value")
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs_first_wins, parse_constant=_reject_constant)
+
+
 def _parse_json_text(text: str, line_offset: int = 0):
     """(value, index or None, problems); the index is built at once only when duplicates need it."""
     try:
-        return json.loads(text, object_pairs_hook=_pairs_first_wins, parse_constant=_reject_constant), None, []
+        return _DECODER.decode(text), None, []
     except _Duplicates:
         index = JsonIndex(text, line_offset)
         value = index.build()
