@@ -123,6 +123,7 @@ class Linter:
         rules = [cls() for cls in all_rules() if settings.enabled(cls.code)]
         self.encounter_rules = [r for r in rules if r.scope == "encounter"]
         self.day_rules = [r for r in rules if r.scope == "day"]
+        self._rules_by_categories: dict[tuple, list[Rule]] = {}
         self.severities = {cls.code: settings.severity_of(cls.code, cls.severity) for cls in all_rules()}
         self.payer_names = tuple(sorted(self.policy.payers))
 
@@ -336,7 +337,7 @@ class Linter:
             expect = doc.root.get("expect", ()) if parts[:1] == ("encounters",) else ()
             encounter = build_encounter(doc, parts, value, payer, expect)
             result.encounters.append(encounter)
-            for rule in self.encounter_rules:
+            for rule in self._rules_for(self.encounter_rules, encounter.services):
                 findings.extend(_placed(rule, finding) for finding in rule.check(encounter, self.policy))
         for problem in findings:
             self._add(result, doc, problem, ids.get(_slot_of(problem.parts, slot_set)))
@@ -370,7 +371,7 @@ class Linter:
             encounter_id = _text(value.get("id")) if isinstance(value, dict) else None
             if doc.is_readable and not found:
                 encounter = build_encounter(doc, (record,), value, self.policy.payers[value.get("payer", self.settings.payer)])
-                for rule in self.encounter_rules:
+                for rule in self._rules_for(self.encounter_rules, encounter.services):
                     found.extend(_placed(rule, f) for f in rule.check(encounter, self.policy))
                 if day and _day_key(day[0]) != _day_key(encounter):
                     self._judge_day(day, lambda owner: result)
@@ -393,10 +394,18 @@ class Linter:
     def _judge_day(self, encounters: list[Encounter], result_of) -> None:
         """Run the day rules over one day; result_of(encounter) is the file result a finding goes to."""
         day = Day(encounters[0].patient, encounters[0].date, encounters[0].payer, encounters)
-        for rule in self.day_rules:
+        for rule in self._rules_for(self.day_rules, day.services):
             for finding in rule.check(day, self.policy):
                 owner = finding.place.encounter
                 self._add(result_of(owner), owner.doc, _placed(rule, finding), owner.id)
+
+    def _rules_for(self, rules: list[Rule], services) -> list[Rule]:
+        """The rules that can have something to say about these lines (see Rule.requires)."""
+        categories = frozenset(info.category for s in services if (info := self.policy.code(s.code)) is not None)
+        chosen = self._rules_by_categories.get((id(rules), categories))
+        if chosen is None:
+            chosen = self._rules_by_categories[id(rules), categories] = [r for r in rules if r.requires <= categories]
+        return chosen
 
     def _encounter_slots(self, doc: loader.Document, findings: list) -> list[tuple[tuple, object]]:
         """Where the encounters of a file are: (path, value) pairs; SCH004 when there are none."""

@@ -179,3 +179,20 @@ def test_cache_misses_when_cptlints_own_code_changes(corpus, monkeypatch):
     monkeypatch.setattr(cptlint.cache, "code_fingerprint", lambda: "edited rule code")
     run("check", "--jobs", "1", "visits")
     assert entries() == 2 * first  # all misses, written anew
+
+
+def test_skipping_rules_by_the_categories_they_require_changes_no_finding(monkeypatch):
+    from cptlint.checks import all_rules
+    from cptlint.config import load_settings
+    from cptlint.engine import Linter
+    from cptlint.sources import collect
+    from tests.conftest import REPO
+
+    settings = load_settings(cwd=REPO)
+    files = collect([str(REPO / "tests" / "fixtures" / "rules"), str(REPO / "examples" / "visits")], settings)
+    skipping = [d.as_dict() for d in Linter(settings).lint_paths(files).diagnostics]
+    assert any(rule.requires for rule in all_rules())
+    for rule in all_rules():
+        monkeypatch.setattr(rule, "requires", frozenset())
+    assert [d.as_dict() for d in Linter(settings).lint_paths(files).diagnostics] == skipping
+    assert {d["code"] for d in skipping} >= {"MAN004", "REG001", "DLV002", "MOD008", "DOC001"}

@@ -36,6 +36,9 @@ class Rule:
     # of one patient on one date, whichever files hold them.
     scope: ClassVar[str] = "encounter"
     fixable: ClassVar[str | None] = None  # "safe" or "unsafe" when a fix exists
+    # Categories of service (rules/codes.yaml) that must all appear on the encounter's or day's lines
+    # for the rule to have anything to say; the engine skips it elsewhere, unasked.
+    requires: ClassVar[frozenset[str]] = frozenset()
 
     def check(self, target: Encounter | Day, policy) -> Iterable[Finding]:  # pragma: no cover
         return ()

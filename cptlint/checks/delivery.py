@@ -108,6 +108,7 @@ class GroupAndOneOnOneSameTime(Rule):
     """
 
     code = "DLV002"
+    requires = frozenset({"group"})
     name = "group-and-one-on-one-same-time"
     severity = Severity.ERROR
     scope = "day"

@@ -161,6 +161,7 @@ class CmtPrimaryDiagnosis(Rule):
     """
 
     code = "DX003"
+    requires = frozenset({"cmt"})
     name = "cmt-primary-diagnosis"
     severity = Severity.WARNING
 

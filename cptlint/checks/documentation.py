@@ -12,6 +12,7 @@ class _ManualTherapyNeeds(Rule):
     """A 97140 line must record one field (subclasses say which)."""
 
     severity = Severity.WARNING
+    requires = frozenset({"manual_therapy"})
     field: str
     what: str
 

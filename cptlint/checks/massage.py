@@ -78,6 +78,7 @@ class ManualTherapyIsMassage(Rule):
     """
 
     code = "MAN001"
+    requires = frozenset({"manual_therapy"})
     name = "manual-therapy-is-massage"
     severity = Severity.ERROR
     fixable = "unsafe"
@@ -150,6 +151,7 @@ class ManualTherapyNotManual(Rule):
     """
 
     code = "MAN002"
+    requires = frozenset({"manual_therapy"})
     name = "manual-therapy-not-manual"
     severity = Severity.ERROR
 
@@ -206,6 +208,7 @@ class MassageIsManualTherapy(Rule):
     """
 
     code = "MAN003"
+    requires = frozenset({"massage"})
     name = "massage-is-manual-therapy"
     severity = Severity.WARNING
 
@@ -276,6 +279,7 @@ class MassageAndManualSameRegion(Rule):
     """
 
     code = "MAN004"
+    requires = frozenset({"massage", "manual_therapy"})
     name = "massage-and-manual-same-region"
     severity = Severity.WARNING
     scope = "day"

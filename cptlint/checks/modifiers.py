@@ -617,6 +617,7 @@ class CmtWithoutActiveTreatment(Rule):
     """
 
     code = "MOD008"
+    requires = frozenset({"cmt"})
     name = "cmt-without-active-treatment"
     severity = Severity.ERROR
 

@@ -71,6 +71,7 @@ class ManualTherapyInCmtRegion(Rule):
     """
 
     code = "REG001"
+    requires = frozenset({"manual_therapy", "cmt"})
     name = "manual-therapy-in-cmt-region"
     severity = Severity.ERROR
     scope = "day"
@@ -136,6 +137,7 @@ class CmtCodeRegionCount(Rule):
     """
 
     code = "REG002"
+    requires = frozenset({"cmt"})
     name = "cmt-code-region-count"
     severity = Severity.ERROR
 
@@ -220,6 +222,7 @@ class CmtRegionsWithoutDiagnosis(Rule):
     """
 
     code = "REG003"
+    requires = frozenset({"cmt"})
     name = "cmt-regions-without-diagnosis"
     severity = Severity.WARNING
 
