@@ -7,6 +7,7 @@ failed the schema is skipped by day rules rather than judged on half its service
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from cptlint.policy import Policy, load_policy
 
 MAX_FIX_ROUNDS = 10
 PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
+SPLIT_MIN_BYTES = 4 << 20  # an NDJSON file this long is split over the worker processes
 CHUNK_MAX_FILES = 250  # files a worker is sent at once: small batches keep the results in flight small
 
 
@@ -104,6 +106,8 @@ class FileResult:
     suppressions: Suppressions = NO_SUPPRESSIONS
     ignored: tuple[str, ...] = ()
     day_findings: dict = field(default_factory=dict)  # provisional: by day, until days are settled
+    # a piece of a split NDJSON file: (start, end, line, record) of the days it left unjudged
+    open_days: list = field(default_factory=list)
 
 
 class Linter:
@@ -151,7 +155,7 @@ class Linter:
         if jobs > 1 and len(sources) >= PARALLEL_MIN_FILES:
             checked = self._lint_in_workers(sources, jobs, keep_documents)
         else:
-            checked = (self._checked(source, keep_documents) for source in sources)
+            checked = (self._checked(source, keep_documents, jobs) for source in sources)
         days = _DayIndex()
         results = []
         for index, (day_keys, broken_days, result) in enumerate(checked):
@@ -161,11 +165,11 @@ class Linter:
             progress(index + 1, len(sources))
         return self._settle_shared_days(results, sources, days)
 
-    def _checked(self, source: Source, keep_documents: bool) -> tuple[tuple, frozenset, FileResult | None]:
+    def _checked(self, source: Source, keep_documents: bool, jobs: int = 1) -> tuple[tuple, frozenset, FileResult | None]:
         """The first pass over one file: the days it holds, the days its schema failures leave
         incomplete, and its result, with its own days judged provisionally (None when it is clean
         and its document is not wanted: a clean file costs nothing more than its days)."""
-        result = self._lint_source(source)
+        result = self._lint_split(source, jobs) if jobs > 1 and _worth_splitting(source) else self._lint_source(source)
         days: dict[tuple, list[Encounter]] = defaultdict(list)
         for encounter in result.encounters:
             days[_day_key(encounter)].append(encounter)
@@ -231,21 +235,16 @@ class Linter:
         return result
 
     def _lint_in_workers(self, sources: list[Source], jobs: int, keep_documents: bool):
-        """_checked over every source, in order, the files on disk in worker processes."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        on_disk = [s for s in sources if s.on_disk]
+        """_checked over every source, in order, the files on disk in worker processes (a long
+        NDJSON file is split instead, see _lint_split)."""
+        in_workers = [s.on_disk and not _worth_splitting(s) for s in sources]
+        on_disk = [s for s, sent in zip(sources, in_workers) if sent]
         size = max(1, min(len(on_disk) // (jobs * 4), CHUNK_MAX_FILES))
         chunks = [[(s.path, s.kind, keep_documents) for s in on_disk[i : i + size]] for i in range(0, len(on_disk), size)]
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        with ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_start_worker, initargs=(self.settings, self.cache is not None, self.excerpts, self.fixes)
-        ) as pool:
+        with _pool(self, jobs) as pool:
             mapped = (result for chunk in pool.map(_lint_chunk, chunks) for result in chunk)
-            for source in sources:
-                yield next(mapped) if source.on_disk else self._checked(source, keep_documents)
+            for source, sent in zip(sources, in_workers):
+                yield next(mapped) if sent else self._checked(source, keep_documents, jobs)
 
     # ---------------------------------------------------------------------------------- fixes
 
@@ -344,14 +343,23 @@ class Linter:
         doc.compact()
         return result
 
-    def _lint_lines(self, path: str, lines) -> FileResult:
+    def _lint_lines(self, path: str, lines, piece: _Piece | None = None, days_only: bool = False) -> FileResult:
         """NDJSON, a line at a time: nothing of a line is kept once its findings are placed, so
         memory stays flat however long the file. A day is a run of consecutive lines of one
-        patient and date (exports list a patient's visits together); it is judged when it ends."""
+        patient and date (exports list a patient's visits together); it is judged when it ends.
+
+        piece: the part of a split file that lines are (see _lint_split). Its first day may have
+        begun in the piece before and its last may run on into the next: those are not judged
+        here but left in result.open_days, as byte ranges. days_only: judge the days, report
+        nothing else (the pieces reported it)."""
+        piece = piece or _Piece(0, None, 1, 0, True, True)
         result = FileResult(path, ignored=self.settings.ignored_in_file(path))
         day: list[Encounter] = []
-        record = -1
-        for number, raw in enumerate(lines, start=1):
+        day_start = (piece.start, piece.number, piece.record)  # (offset, line, record) where the day began
+        head_end = None  # where the piece's second day begins
+        offset, record = piece.start, piece.record - 1
+        for number, raw in enumerate(lines, start=piece.number):
+            line_start, offset = offset, offset + len(raw)
             if number == 1 and raw.startswith(BOM):
                 raw = raw[len(BOM) :]
             if not raw.strip():
@@ -360,8 +368,9 @@ class Linter:
             try:
                 text = raw.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError as err:
-                span = Span(number, err.start + 1, number, err.start + 2)
-                self._add(result, None, loader.Problem("SCH001", "not UTF-8 text: a byte cannot be read", (record,), span), None)
+                if not days_only:
+                    span = Span(number, err.start + 1, number, err.start + 2)
+                    self._add(result, None, loader.Problem("SCH001", "not UTF-8 text: a byte cannot be read", (record,), span), None)
                 continue
             doc = loader.load_record(path, text, number, record)
             found = list(doc.problems)
@@ -371,18 +380,51 @@ class Linter:
             encounter_id = _text(value.get("id")) if isinstance(value, dict) else None
             if doc.is_readable and not found:
                 encounter = build_encounter(doc, (record,), value, self.policy.payers[value.get("payer", self.settings.payer)])
-                for rule in self._rules_for(self.encounter_rules, encounter.services):
-                    found.extend(_placed(rule, f) for f in rule.check(encounter, self.policy))
+                if not days_only:
+                    for rule in self._rules_for(self.encounter_rules, encounter.services):
+                        found.extend(_placed(rule, f) for f in rule.check(encounter, self.policy))
                 if day and _day_key(day[0]) != _day_key(encounter):
-                    self._judge_day(day, lambda owner: result)
+                    if piece.first or head_end is not None:
+                        self._judge_day(day, lambda owner: result)
+                    else:
+                        head_end = line_start
                     day = []
+                if not day:
+                    day_start = (line_start, number, record)
                 day.append(encounter)
-            for problem in found:
-                self._add(result, doc, problem, encounter_id)
-        if day:
+            if not days_only:
+                for problem in found:
+                    self._add(result, doc, problem, encounter_id)
+        if not piece.first:  # the first day, up to where the second begins, or the whole piece
+            result.open_days.append((piece.start, head_end if head_end is not None else offset, piece.number, piece.record))
+        if day and not piece.last:  # the last day, from its first line
+            start, number, record = day_start
+            result.open_days.append((start, offset, number, record))
+        elif day and (piece.first or head_end is not None):
             self._judge_day(day, lambda owner: result)
-        if record < 0:
+        if record < 0 and piece.first and piece.last:
             self._add(result, None, loader.Problem("SCH004", "the file holds no encounter", span=Span(1, 1, 1, 1)), None)
+        return result
+
+    def _lint_split(self, source: Source, jobs: int) -> FileResult:
+        """A long NDJSON file in pieces, a worker process each. The days a piece leaves open
+        (its first and last, which may cross into its neighbours) are joined where they touch
+        and judged here over just those lines, so the findings are those of one pass."""
+        pieces = _pieces(source.path, jobs * 4)
+        if len(pieces) < 2:
+            return self._lint_source(source)
+        with _pool(self, jobs) as pool:
+            parts = list(pool.map(_lint_piece, [(source.path, piece) for piece in pieces]))
+        result = FileResult(source.path, ignored=self.settings.ignored_in_file(source.path))
+        for part in parts:
+            result.diagnostics.extend(part.diagnostics)
+            result.excerpts.update(part.excerpts)
+        with open(source.path, "rb") as stream:
+            for start, end, number, record in _joined(r for part in parts for r in part.open_days):
+                stream.seek(start)
+                days = self._lint_lines(source.path, _lines_until(stream, end), _Piece(start, end, number, record, True, True), days_only=True)
+                result.diagnostics.extend(days.diagnostics)
+                result.excerpts.update(days.excerpts)
         return result
 
     def _record_schema_problems(self, value, record: int) -> list[loader.Problem]:
@@ -501,6 +543,16 @@ class _DayIndex:
 _worker: Linter | None = None
 
 
+def _pool(linter: Linter, jobs: int):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    initargs = (linter.settings, linter.cache is not None, linter.excerpts, linter.fixes)
+    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=initargs)
+
+
 def _start_worker(settings: Settings, cache: bool, excerpts: bool, fixes: bool) -> None:
     global _worker
     _worker = Linter(settings, cache=cache, excerpts=excerpts, fixes=fixes)
@@ -508,6 +560,76 @@ def _start_worker(settings: Settings, cache: bool, excerpts: bool, fixes: bool) 
 
 def _lint_chunk(chunk: list[tuple[str, str | None, bool]]) -> list[tuple[tuple, frozenset, FileResult | None]]:
     return [_worker._checked(Source(path, kind=kind), keep) for path, kind, keep in chunk]
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """A run of whole lines of an NDJSON file: bytes [start, end), the number of its first
+    line and the index of its first record, and whether it begins or ends the file."""
+
+    start: int
+    end: int | None
+    number: int
+    record: int
+    first: bool
+    last: bool
+
+
+def _worth_splitting(source: Source) -> bool:
+    if not source.on_disk or (source.kind or loader.kind_of(source.path)) != "lines":
+        return False
+    try:
+        return os.path.getsize(source.path) >= SPLIT_MIN_BYTES
+    except OSError:
+        return False
+
+
+def _pieces(path: str, count: int) -> list[_Piece]:
+    """path cut into about count pieces at line starts, each knowing its first line and record."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as stream:
+        bounds = [0]
+        for i in range(1, count):
+            stream.seek(max(size * i // count - 1, bounds[-1]))
+            stream.readline()
+            if bounds[-1] < stream.tell() < size:
+                bounds.append(stream.tell())
+        pieces, number, record = [], 1, 0
+        for start, end in zip(bounds, [*bounds[1:], size]):
+            pieces.append(_Piece(start, end, number, record, start == 0, end == size))
+            stream.seek(start)
+            for line in _lines_until(stream, end):
+                if (line[len(BOM) :] if number == 1 and line.startswith(BOM) else line).strip():
+                    record += 1
+                number += 1
+    return pieces
+
+
+def _lines_until(stream, end: int | None):
+    position = stream.tell()
+    for line in iter(stream.readline, b""):
+        if end is not None and position >= end:
+            return
+        position += len(line)
+        yield line
+
+
+def _joined(ranges) -> list[tuple[int, int, int, int]]:
+    """Byte ranges (start, end, line, record) with those that touch or overlap made one."""
+    joined: list[list[int]] = []
+    for start, end, number, record in sorted(ranges):
+        if joined and start <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], end)
+        else:
+            joined.append([start, end, number, record])
+    return [tuple(r) for r in joined]
+
+
+def _lint_piece(task: tuple[str, _Piece]) -> FileResult:
+    path, piece = task
+    with open(path, "rb") as stream:
+        stream.seek(piece.start)
+        return _guarded(path, _worker._lint_lines, path, _lines_until(stream, piece.end), piece)
 
 
 def _as_run(files: list[str], results: list[FileResult]) -> Run:

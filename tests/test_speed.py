@@ -114,6 +114,51 @@ def test_ndjson_excerpts_show_the_flagged_line(tmp_path, monkeypatch):
     assert out[0].startswith("v.ndjson:1:") and out[2].startswith("1 | …") and '"units": 1' in out[2]
 
 
+def _export(rng) -> str:
+    """An NDJSON export with what splitting must get right: days of one to four lines, a day of
+    sixty lines (longer than a piece), lines that are blank, broken, or fail the schema inside
+    a day, and a byte order mark."""
+    out = []
+    for day in range(120):
+        patient = f"P-{day % 7}"  # the same patient again on later days: only runs make a day
+        for visit in range(60 if day == 50 else rng.randint(1, 4)):
+            record = copy.deepcopy(LINE)
+            record["id"], record["patient"] = f"E{day}-{visit}", patient
+            record["services"][0]["units"] = rng.choice([1, 1, 1, 2])
+            roll = rng.random()
+            if roll < 0.04:
+                out.append('{"id": "broken", ')
+            elif roll < 0.08:
+                record["services"][0]["units"] = "2"  # fails the schema, in the middle of its day
+            elif roll < 0.10:
+                out.append("   ")
+            out.append(json.dumps(record))
+    return "\ufeff" + "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_split_ndjson_file_gives_the_findings_of_one_pass(tmp_path, monkeypatch, seed):
+    import random
+
+    import cptlint.engine
+    from cptlint.config import Settings
+    from cptlint.engine import Linter, Source
+
+    path = tmp_path / "export.ndjson"
+    path.write_text(_export(random.Random(seed)), encoding="utf-8")
+    linter = Linter(Settings())
+    def findings(jobs):
+        return sorted(json.dumps(d.as_dict()) for d in linter.lint_all([Source(str(path))], jobs=jobs)[0].diagnostics)
+
+    whole = findings(1)
+    assert {"UNT001", "UNT006", "SCH001", "SCH003"} <= {json.loads(d)["code"] for d in whole}
+    monkeypatch.setattr(cptlint.engine, "SPLIT_MIN_BYTES", 1)
+    for jobs in (2, 3, 7):  # 8, 12 and 28 pieces: boundaries inside days, inside the long day, at broken lines
+        assert findings(jobs) == whole
+    one, two = (run("check", "--no-cache", "-j", jobs, str(path)).stdout for jobs in ("1", "2"))
+    assert one == two and "| " in one  # the text format's excerpts too
+
+
 # ------------------------------------------------------------------ the fast schema check
 
 
