@@ -79,9 +79,16 @@ def timed_pools(day: Day, policy: Policy) -> dict[str | None, list[Service]]:
     return day.memo["timed_pools"]
 
 
-def pair_lines(day: Day, policy: Policy):
+def pair_lines(day: Day, policy: Policy) -> list:
     """Billed lines of one clinician that an NCCI pair edit covers: (edit, column-1 line, column-2 line).
-    Codes are paired first, so a day of many lines costs no more than its distinct codes."""
+    Found once a day for the three rules that read them (MOD001, MOD002, MOD004)."""
+    if "pair_lines" not in day.memo:
+        day.memo["pair_lines"] = list(_pair_lines(day, policy))
+    return day.memo["pair_lines"]
+
+
+def _pair_lines(day: Day, policy: Policy):
+    """Codes are paired first, so a day of many lines costs no more than its distinct codes."""
     by_code: dict[str, list[Service]] = defaultdict(list)
     for service in day.services:
         if is_billed(service):
