@@ -402,7 +402,7 @@ class Linter:
             result.open_days.append((start, offset, number, record))
         elif day and (piece.first or head_end is not None):
             self._judge_day(day, lambda owner: result)
-        if record < 0 and piece.first and piece.last:
+        if record < 0 and piece.first and piece.last and not days_only:
             self._add(result, None, loader.Problem("SCH004", "the file holds no encounter", span=Span(1, 1, 1, 1)), None)
         return result
 
@@ -410,8 +410,8 @@ class Linter:
         """A long NDJSON file in pieces, a worker process each. The days a piece leaves open
         (its first and last, which may cross into its neighbours) are joined where they touch
         and judged here over just those lines, so the findings are those of one pass."""
-        pieces = _pieces(source.path, jobs * 4)
-        if len(pieces) < 2:
+        pieces, records = _pieces(source.path, jobs * 4)
+        if len(pieces) < 2 or not records:  # nothing to share out (a file without records says so whole)
             return self._lint_source(source)
         with _pool(self, jobs) as pool:
             parts = list(pool.map(_lint_piece, [(source.path, piece) for piece in pieces]))
@@ -584,8 +584,9 @@ def _worth_splitting(source: Source) -> bool:
         return False
 
 
-def _pieces(path: str, count: int) -> list[_Piece]:
-    """path cut into about count pieces at line starts, each knowing its first line and record."""
+def _pieces(path: str, count: int) -> tuple[list[_Piece], int]:
+    """path cut into about count pieces at line starts, each knowing its first line and record;
+    and the number of records in all."""
     size = os.path.getsize(path)
     with open(path, "rb") as stream:
         bounds = [0]
@@ -602,7 +603,7 @@ def _pieces(path: str, count: int) -> list[_Piece]:
                 if (line[len(BOM) :] if number == 1 and line.startswith(BOM) else line).strip():
                     record += 1
                 number += 1
-    return pieces
+    return pieces, record
 
 
 def _lines_until(stream, end: int | None):

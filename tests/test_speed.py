@@ -157,6 +157,8 @@ def test_a_split_ndjson_file_gives_the_findings_of_one_pass(tmp_path, monkeypatc
         assert findings(jobs) == whole
     one, two = (run("check", "--no-cache", "-j", jobs, str(path)).stdout for jobs in ("1", "2"))
     assert one == two and "| " in one  # the text format's excerpts too
+    path.write_text("\n  \n\n" * 50)
+    assert [json.loads(d)["code"] for d in findings(2)] == ["SCH004"]  # no record at all, split or not
 
 
 # ------------------------------------------------------------------ the fast schema check
