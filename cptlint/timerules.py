@@ -10,6 +10,7 @@ table to each code's own minutes, with no pooling.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 
 def units_for(minutes: int) -> int:
@@ -19,15 +20,16 @@ def units_for(minutes: int) -> int:
 
 @dataclass(frozen=True)
 class TotalTimeAllowance:
-    """What the day's timed minutes allow under the CMS total-time rule."""
+    """What the day's timed minutes allow under the CMS total-time rule. The figures are
+    worked out once: three rules ask them of each day."""
 
     minutes: dict[str, int]
 
-    @property
+    @cached_property
     def total_minutes(self) -> int:
         return sum(self.minutes.values())
 
-    @property
+    @cached_property
     def total(self) -> int:
         return units_for(self.total_minutes)
 
@@ -37,12 +39,12 @@ class TotalTimeAllowance:
     def remainder(self, code: str) -> int:
         return self.minutes[code] % 15
 
-    @property
+    @cached_property
     def extra(self) -> int:
         """Units left after every code got its full 15-minute units."""
         return self.total - sum(self.full(c) for c in self.minutes)
 
-    @property
+    @cached_property
     def threshold(self) -> int | None:
         """The smallest remainder that can still earn a left-over unit."""
         if self.extra <= 0:

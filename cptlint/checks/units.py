@@ -16,8 +16,9 @@ UNTIMED_ONE_A_DAY = {"evaluation", "group", "modality_supervised", "cmt"}
 
 
 def _pools(day: Day, policy):
-    """Per discipline: minutes and units summed per code, and each code's first line. Pools
-    where a timed line lacks minutes are left to UNT003: their allowance is unknown."""
+    """Per discipline: minutes and units summed per code, each code's first line, and what
+    the minutes allow under the total-time rule. Pools where a timed line lacks minutes are
+    left to UNT003: their allowance is unknown."""
     if "unit_pools" not in day.memo:
         day.memo["unit_pools"] = list(_sum_pools(day, policy))
     return day.memo["unit_pools"]
@@ -34,7 +35,8 @@ def _sum_pools(day: Day, policy):
             minutes[s.code] += s.minutes
             billed[s.code] += s.units
             first.setdefault(s.code, s)
-        yield dict(minutes), dict(billed), first
+        minutes, billed = dict(minutes), dict(billed)
+        yield minutes, billed, first, TotalTimeAllowance(minutes)
 
 
 def _set_units(day: Day, finding_line: Service, target: dict[str, int], keep) -> Fix | None:
@@ -119,9 +121,8 @@ class UnitsExceedMinutes(Rule):
     fixable = "safe"
 
     def check(self, day: Day, policy):
-        for minutes, billed, first in _pools(day, policy):
+        for minutes, billed, first, allowance in _pools(day, policy):
             if day.payer.time_rule == "total":
-                allowance = TotalTimeAllowance(minutes)
                 total_billed = sum(billed.values())
                 if total_billed > allowance.total:
                     worst = max(minutes, key=lambda c: billed[c] - allowance.most(c))
@@ -199,8 +200,7 @@ class UnitsSpreadAgainstRule(Rule):
     def check(self, day: Day, policy):
         if day.payer.time_rule != "total":
             return
-        for minutes, billed, first in _pools(day, policy):
-            allowance = TotalTimeAllowance(minutes)
+        for minutes, billed, first, allowance in _pools(day, policy):
             if sum(billed.values()) > allowance.total or allowance.allows(billed):
                 continue
             over = [c for c in minutes if billed[c] > allowance.most(c)]
@@ -324,9 +324,8 @@ class UnitsBelowMinutes(Rule):
     fixable = "unsafe"
 
     def check(self, day: Day, policy):
-        for minutes, billed, first in _pools(day, policy):
+        for minutes, billed, first, allowance in _pools(day, policy):
             if day.payer.time_rule == "total":
-                allowance = TotalTimeAllowance(minutes)
                 total_billed = sum(billed.values())
                 if total_billed < allowance.total:
                     short = min(minutes, key=lambda c: (billed[c] - allowance.full(c), -minutes[c]))
