@@ -1,31 +1,35 @@
 """A fast yes-or-no check of a value against a JSON Schema, for the keywords cptlint's schemas use.
 
-Most files are valid, and for them only the answer matters. This compiles a schema once into
-nested Python closures, which answer many times faster than a general validator; when the answer
-is no, schema.py asks jsonschema for the full list of errors and their places. The schema stays the
-one source of truth: a keyword this module does not know is refused at compile time, so a schema
-change cannot silently make the fast answer wrong (tests compare both validators too).
+Most files are valid, and for them only the answer matters. This translates a schema once into
+the source of a Python function (each `$ref` and `if` a function of its own), so that checking a
+record runs straight-line tests rather than a tree of calls; when the answer is no, schema.py
+asks jsonschema for the full list of errors and their places. The schema stays the one source of
+truth: a keyword this module does not know is refused at compile time, so a schema change cannot
+silently make the fast answer wrong (tests compare both validators too).
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from typing import Callable
+from collections.abc import Callable
 
 Check = Callable[[object], bool]
 
 ANNOTATIONS = {"$schema", "$id", "$defs", "title", "description", "default", "examples", "$comment"}
+OBJECT_KEYWORDS = ("properties", "additionalProperties", "patternProperties", "required")
+READ_BY_IF = ("then", "else")
 
-_TYPES: dict[str, Check] = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
+_TYPES = {
+    "object": "isinstance({v}, dict)",
+    "array": "isinstance({v}, list)",
+    "string": "isinstance({v}, str)",
+    "integer": "(isinstance({v}, int) and not isinstance({v}, bool))",
+    "number": "(isinstance({v}, (int, float)) and not isinstance({v}, bool))",
+    "boolean": "isinstance({v}, bool)",
+    "null": "{v} is None",
 }
+_NUMBER = _TYPES["number"]
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
@@ -43,174 +47,188 @@ def _is_date(value: str) -> bool:
 _FORMATS: dict[str, Callable[[str], bool]] = {"date": _is_date}
 
 
+def _in_enum(value, options) -> bool:
+    return any(value == option and type(value) is type(option) for option in options)
+
+
 def compile_schema(root: dict, schema: dict | None = None) -> Check:
     """A check for schema (default: root), resolving `#/...` references against root."""
-    compiled: dict[str, Check] = {}
-    resolving: set[str] = set()
+    source = _Source(root)
+    name = source.function(root if schema is None else schema)
+    namespace = dict(source.constants)
+    exec(compile("\n".join(source.lines), "<cptlint schema check>", "exec"), namespace)  # noqa: S102
+    return namespace[name]
 
-    def reference(ref: str) -> Check:
-        if ref not in compiled:
-            if ref in resolving:
-                raise ValueError(f"the fast validator does not follow recursive references ({ref})")
-            resolving.add(ref)
-            node = root
+
+class _Source:
+    """The Python source of the checks, and the constants (patterns, enums, bounds) it names."""
+
+    def __init__(self, root: dict):
+        self.root = root
+        self.lines: list[str] = []
+        self.constants: dict[str, object] = {"_in_enum": _in_enum}
+        self.references: dict[str, str] = {}
+        self.count = 0
+
+    def fresh(self, stem: str) -> str:
+        self.count += 1
+        return f"{stem}{self.count}"
+
+    def constant(self, value) -> str:
+        name = self.fresh("C")
+        self.constants[name] = value
+        return name
+
+    def function(self, node) -> str:
+        """A function `name(v)` answering whether v is valid against node."""
+        name = self.fresh("check")
+        body = self.body(node, "v", 1)
+        self.lines += [f"def {name}(v):", *body, "    return True", ""]
+        return name
+
+    def reference(self, ref: str) -> str:
+        if ref not in self.references:
+            name = self.references[ref] = self.fresh("ref")
+            node = self.root
             for part in ref.lstrip("#").split("/")[1:]:
                 node = node[part]
-            compiled[ref] = build(node)
-        return compiled[ref]
+            body = self.body(node, "v", 1)  # after naming it: a reference may lead back to itself
+            self.lines += [f"def {name}(v):", *body, "    return True", ""]
+        return self.references[ref]
 
-    def build(node: dict) -> Check:
+    def body(self, node, v: str, depth: int) -> list[str]:
+        """Lines, indented depth levels, that return False when v fails node."""
+        pad = "    " * depth
         if node is True or node == {}:
-            return lambda v: True
+            return []
         if node is False:
-            return lambda v: False
-        checks: list[Check] = []
+            return [f"{pad}return False"]
+        out: list[str] = []
         if any(k in node for k in OBJECT_KEYWORDS):
-            checks.append(_object(node, build))
+            out += self.object(node, v, depth)
         for keyword, argument in node.items():
-            if keyword in ANNOTATIONS or keyword in OBJECT_KEYWORDS or keyword.startswith("x-"):
+            if keyword in ANNOTATIONS or keyword in OBJECT_KEYWORDS or keyword in READ_BY_IF or keyword.startswith("x-"):
                 continue
-            maker = KEYWORDS.get(keyword)
-            if maker is None:
+            make = _KEYWORDS.get(keyword)
+            if make is None:
                 raise ValueError(f"the fast validator does not know the keyword {keyword!r}")
-            check = maker(argument, node, build, reference)
-            if check is not None:
-                checks.append(check)
-        if len(checks) == 1:
-            return checks[0]
+            out += make(self, argument, node, v, depth)
+        return out
 
-        def every(v):
-            for check in checks:
-                if not check(v):
-                    return False
-            return True
+    def object(self, node: dict, v: str, depth: int) -> list[str]:
+        """properties, patternProperties, additionalProperties and required, in one pass over
+        the mapping's own keys (a mapping has far fewer keys than its schema names)."""
+        pad, inner = "    " * depth, "    " * (depth + 1)
+        key, item = self.fresh("k"), self.fresh("i")
+        out = [f"{pad}if isinstance({v}, dict):"]
+        for name in node.get("required", ()):
+            out += _fails(depth + 1, f"{name!r} not in {v}")
+        branches: list[str] = []
+        for index, (name, sub) in enumerate(node.get("properties", {}).items()):
+            test = "if" if index == 0 else "elif"
+            branches += [f"{inner}    {test} {key} == {name!r}:", *(self.body(sub, item, depth + 3) or [f"{inner}        pass"])]
+        rest = self.unnamed(node, key, item, depth + 3 if branches else depth + 2)
+        if branches and rest:
+            branches += [f"{inner}    else:", *rest]
+        elif rest:
+            branches = rest
+        if branches:
+            out += [f"{inner}for {key}, {item} in {v}.items():", *branches]
+        return out
 
-        return every
+    def unnamed(self, node: dict, key: str, item: str, depth: int) -> list[str]:
+        """Lines for a key no property names: the patterns it matches, else additionalProperties."""
+        pad = "    " * depth
+        other = node.get("additionalProperties", True)
+        patterns = node.get("patternProperties", {})
+        if not patterns:
+            return self.body(other, item, depth)
+        matched = self.fresh("matched")
+        out = [f"{pad}{matched} = False"]
+        for pattern, sub in patterns.items():
+            search = self.constant(re.compile(pattern).search)
+            out += [f"{pad}if {search}({key}) is not None:", f"{pad}    {matched} = True", *self.body(sub, item, depth + 1)]
+        fallback = self.body(other, item, depth + 1)
+        return out + ([f"{pad}if not {matched}:", *fallback] if fallback else [])
 
-    return build(root if schema is None else schema)
+
+def _fails(depth: int, condition: str) -> list[str]:
+    pad = "    " * depth
+    return [f"{pad}if {condition}:", f"{pad}    return False"]
 
 
-def _type(argument, node, build, reference):
+def _type(source: _Source, argument, node, v: str, depth: int) -> list[str]:
     kinds = [argument] if isinstance(argument, str) else list(argument)
-    tests = [_TYPES[k] for k in kinds]
-    if len(tests) == 1:
-        return tests[0]
-    return lambda v: any(t(v) for t in tests)
+    return _fails(depth, "not (" + " or ".join(_TYPES[k].format(v=v) for k in kinds) + ")")
 
 
-OBJECT_KEYWORDS = ("properties", "additionalProperties", "patternProperties", "required")
+def _enum(source: _Source, argument, node, v: str, depth: int) -> list[str]:
+    if all(type(option) is str for option in argument):
+        return _fails(depth, f"not (type({v}) is str and {v} in {source.constant(frozenset(argument))})")
+    return _fails(depth, f"not _in_enum({v}, {source.constant(tuple(argument))})")
 
 
-def _object(node: dict, build) -> Check:
-    """properties, patternProperties, additionalProperties and required, in one pass over the
-    mapping's own keys (a mapping has far fewer keys than its schema names)."""
-    named = {name: build(sub) for name, sub in node.get("properties", {}).items()}
-    patterns = [(re.compile(p).search, build(sub)) for p, sub in node.get("patternProperties", {}).items()]
-    other = node.get("additionalProperties", True)
-    rest = build(other) if isinstance(other, dict) else (lambda v: other)
-    required = tuple(node.get("required", ()))
-
-    def check(v):
-        if not isinstance(v, dict):
-            return True
-        for name in required:
-            if name not in v:
-                return False
-        for key, item in v.items():
-            sub = named.get(key)
-            if sub is not None:
-                if not sub(item):
-                    return False
-                continue
-            matched = False
-            for search, pattern_check in patterns:
-                if search(key):
-                    matched = True
-                    if not pattern_check(item):
-                        return False
-            if not matched and not rest(item):
-                return False
-        return True
-
-    return check
+def _pattern(source: _Source, argument, node, v: str, depth: int) -> list[str]:
+    return _fails(depth, f"isinstance({v}, str) and {source.constant(re.compile(argument).search)}({v}) is None")
 
 
-def _property_names(argument, node, build, reference):
-    check = build(argument)
-    return lambda v: not isinstance(v, dict) or all(check(k) for k in v)
-
-
-def _items(argument, node, build, reference):
-    check = build(argument)
-
-    def every_item(v):
-        if isinstance(v, list):
-            for item in v:
-                if not check(item):
-                    return False
-        return True
-
-    return every_item
-
-
-def _enum(argument, node, build, reference):
-    options = list(argument)
-    return lambda v: any(v == o and type(v) is type(o) for o in options)
-
-
-def _pattern(argument, node, build, reference):
-    search = re.compile(argument).search
-    return lambda v: not isinstance(v, str) or search(v) is not None
-
-
-def _format(argument, node, build, reference):
+def _format(source: _Source, argument, node, v: str, depth: int) -> list[str]:
     test = _FORMATS.get(argument)
     if test is None:
         raise ValueError(f"the fast validator does not know the format {argument!r}")
-    return lambda v: not isinstance(v, str) or test(v)
+    return _fails(depth, f"isinstance({v}, str) and not {source.constant(test)}({v})")
 
 
-def _bound(compare):
-    def maker(argument, node, build, reference):
-        numeric = _TYPES["number"]
-        return lambda v: not numeric(v) or compare(v, argument)
+def _bound(operator: str):
+    def make(source: _Source, argument, node, v: str, depth: int) -> list[str]:
+        return _fails(depth, f"{_NUMBER.format(v=v)} and not {v} {operator} {source.constant(argument)}")
 
-    return maker
-
-
-def _size(kind, compare):
-    def maker(argument, node, build, reference):
-        return lambda v: not isinstance(v, kind) or compare(len(v), argument)
-
-    return maker
+    return make
 
 
-def _ref(argument, node, build, reference):
-    target = reference(argument)
-    return lambda v: target(v)
+def _size(kind: str, operator: str):
+    def make(source: _Source, argument, node, v: str, depth: int) -> list[str]:
+        return _fails(depth, f"isinstance({v}, {kind}) and not len({v}) {operator} {argument!r}")
+
+    return make
 
 
-def _if(argument, node, build, reference):
-    condition = build(argument)
-    then = build(node.get("then", {}))
-    otherwise = build(node.get("else", {}))
-    return lambda v: then(v) if condition(v) else otherwise(v)
+def _items(source: _Source, argument, node, v: str, depth: int) -> list[str]:
+    pad, item = "    " * depth, source.fresh("i")
+    body = source.body(argument, item, depth + 2)
+    return [f"{pad}if isinstance({v}, list):", f"{pad}    for {item} in {v}:", *body] if body else []
 
 
-KEYWORDS = {
+def _property_names(source: _Source, argument, node, v: str, depth: int) -> list[str]:
+    pad, key = "    " * depth, source.fresh("k")
+    body = source.body(argument, key, depth + 2)
+    return [f"{pad}if isinstance({v}, dict):", f"{pad}    for {key} in {v}:", *body] if body else []
+
+
+def _ref(source: _Source, argument, node, v: str, depth: int) -> list[str]:
+    return _fails(depth, f"not {source.reference(argument)}({v})")
+
+
+def _if(source: _Source, argument, node, v: str, depth: int) -> list[str]:
+    pad = "    " * depth
+    condition = source.function(argument)
+    then = source.body(node.get("then", {}), v, depth + 1) or [f"{pad}    pass"]
+    otherwise = source.body(node.get("else", {}), v, depth + 1)
+    return [f"{pad}if {condition}({v}):", *then] + ([f"{pad}else:", *otherwise] if otherwise else [])
+
+
+_KEYWORDS = {
     "type": _type,
     "propertyNames": _property_names,
     "items": _items,
     "enum": _enum,
     "pattern": _pattern,
     "format": _format,
-    "minimum": _bound(lambda v, b: v >= b),
-    "maximum": _bound(lambda v, b: v <= b),
-    "minItems": _size(list, lambda n, b: n >= b),
-    "maxItems": _size(list, lambda n, b: n <= b),
-    "minLength": _size(str, lambda n, b: n >= b),
+    "minimum": _bound(">="),
+    "maximum": _bound("<="),
+    "minItems": _size("list", ">="),
+    "maxItems": _size("list", "<="),
+    "minLength": _size("str", ">="),
     "$ref": _ref,
     "if": _if,
-    "then": lambda *a: None,  # read by "if"
-    "else": lambda *a: None,
 }

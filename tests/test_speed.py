@@ -243,3 +243,17 @@ def test_skipping_rules_by_the_categories_they_require_changes_no_finding(monkey
         monkeypatch.setattr(rule, "requires", frozenset())
     assert [d.as_dict() for d in Linter(settings).lint_paths(files).diagnostics] == skipping
     assert {d["code"] for d in skipping} >= {"MAN004", "REG001", "DLV002", "MOD008", "DOC001"}
+
+
+def test_the_fast_check_refuses_a_keyword_it_does_not_know_and_follows_recursive_references():
+    from cptlint.validator import compile_schema
+
+    with pytest.raises(ValueError, match="uniqueItems"):
+        compile_schema({"type": "array", "uniqueItems": True})
+    with pytest.raises(ValueError, match="format 'email'"):
+        compile_schema({"type": "string", "format": "email"})
+    tree = {"$defs": {"node": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/$defs/node"}}},
+                               "additionalProperties": False}}, "$ref": "#/$defs/node"}
+    check = compile_schema(tree)
+    assert check({"children": [{"children": []}, {}]})
+    assert not check({"children": [{"children": [{"name": 1}]}]})
