@@ -8,7 +8,6 @@ engine turns that into line, column and JSON Pointer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from cptlint.loader import Document
 from cptlint.policy import Payer
@@ -104,10 +103,10 @@ class Day:
     payer: Payer
     encounters: list[Encounter]
     memo: dict = field(default_factory=dict, repr=False)  # what several day rules compute alike
+    services: list[Service] = field(init=False, repr=False)
 
-    @cached_property
-    def services(self) -> list[Service]:
-        return [s for e in self.encounters for s in e.services]
+    def __post_init__(self):
+        self.services = [s for e in self.encounters for s in e.services]
 
 
 def _minute(text: str | None) -> int | None:

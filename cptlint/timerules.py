@@ -9,8 +9,6 @@ table to each code's own minutes, with no pooling.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
 
 
 def units_for(minutes: int) -> int:
@@ -18,38 +16,26 @@ def units_for(minutes: int) -> int:
     return (minutes + 7) // 15
 
 
-@dataclass(frozen=True)
 class TotalTimeAllowance:
     """What the day's timed minutes allow under the CMS total-time rule. The figures are
-    worked out once: three rules ask them of each day."""
+    worked out once, when it is made: three rules ask them of each day."""
 
-    minutes: dict[str, int]
+    __slots__ = ("minutes", "total_minutes", "total", "extra", "threshold")
 
-    @cached_property
-    def total_minutes(self) -> int:
-        return sum(self.minutes.values())
-
-    @cached_property
-    def total(self) -> int:
-        return units_for(self.total_minutes)
+    def __init__(self, minutes: dict[str, int]):
+        self.minutes = minutes
+        self.total_minutes = sum(minutes.values())
+        self.total = units_for(self.total_minutes)
+        # units left after every code got its full 15-minute units
+        self.extra = self.total - sum(m // 15 for m in minutes.values())
+        # the smallest remainder that can still earn a left-over unit
+        self.threshold = sorted((m % 15 for m in minutes.values()), reverse=True)[self.extra - 1] if self.extra > 0 else None
 
     def full(self, code: str) -> int:
         return self.minutes[code] // 15
 
     def remainder(self, code: str) -> int:
         return self.minutes[code] % 15
-
-    @cached_property
-    def extra(self) -> int:
-        """Units left after every code got its full 15-minute units."""
-        return self.total - sum(self.full(c) for c in self.minutes)
-
-    @cached_property
-    def threshold(self) -> int | None:
-        """The smallest remainder that can still earn a left-over unit."""
-        if self.extra <= 0:
-            return None
-        return sorted((self.remainder(c) for c in self.minutes), reverse=True)[self.extra - 1]
 
     def could_get_extra(self, code: str) -> bool:
         threshold = self.threshold
