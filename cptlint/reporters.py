@@ -111,9 +111,23 @@ def json_chunks(run: Run, style: Style):
         yield "[]\n"
         return
     for index, d in enumerate(run.diagnostics):
-        item = json.dumps(d.as_dict(), indent=2, ensure_ascii=False).replace("\n", "\n  ")
-        yield ("[\n  " if index == 0 else ",\n  ") + item
+        yield ("[\n  " if index == 0 else ",\n  ") + _json_item(d)
     yield "\n]\n"
+
+
+_quoted = json.encoder.encode_basestring  # a JSON string, as json.dumps(ensure_ascii=False) writes it
+
+
+def _json_item(d: Diagnostic) -> str:
+    """One finding as json.dumps(d.as_dict(), indent=2) writes it inside the array, formatted
+    here directly: the indenting encoder is pure Python, and this runs once per finding."""
+    encounter = "null" if d.encounter is None else _quoted(d.encounter)
+    return (
+        f'{{\n    "path": {_quoted(d.path)},\n    "line": {d.line},\n    "column": {d.column},\n'
+        f'    "end_line": {d.end_line},\n    "end_column": {d.end_column},\n    "code": {_quoted(d.code)},\n'
+        f'    "severity": {_quoted(str(d.severity))},\n    "message": {_quoted(d.message)},\n'
+        f'    "pointer": {_quoted(d.pointer)},\n    "encounter": {encounter}\n  }}'
+    )
 
 
 def _fingerprint(diagnostics: list[Diagnostic]):

@@ -8,6 +8,8 @@ import sys
 from xml.etree import ElementTree
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from cptlint.cli import main
@@ -245,3 +247,14 @@ def test_json_written_a_piece_at_a_time_is_what_json_dumps_writes():
     for diagnostics in (found, found[:1], []):
         expected = json.dumps([d.as_dict() for d in diagnostics], indent=2, ensure_ascii=False) + "\n"
         assert json_format(Run(diagnostics, [], {}), Style()) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.text(), st.text(), st.none() | st.text(), st.integers(0, 10**6))
+def test_json_findings_are_written_as_json_dumps_writes_them(path, message, pointer, encounter, line):
+    from cptlint.diagnostics import Diagnostic, Severity
+    from cptlint.engine import Run
+    from cptlint.reporters import Style, json_format
+
+    found = [Diagnostic(path, line, 1, line, 2, "MOD001", Severity.INFO, message, pointer, encounter)]
+    assert json_format(Run(found, [], {}), Style()) == json.dumps([d.as_dict() for d in found], indent=2, ensure_ascii=False) + "\n"
