@@ -26,6 +26,7 @@ from cptlint.policy import Policy, load_policy
 MAX_FIX_ROUNDS = 10
 PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
 SPLIT_MIN_BYTES = 4 << 20  # an NDJSON file this long is split over the worker processes
+RULE_CHOICES_KEPT = 4096  # combinations of codes whose rules are remembered (see _rules_for)
 CHUNK_MAX_FILES = 250  # files a worker is sent at once: small batches keep the results in flight small
 
 
@@ -127,9 +128,10 @@ class Linter:
         rules = [cls() for cls in all_rules() if settings.enabled(cls.code)]
         self.encounter_rules = [r for r in rules if r.scope == "encounter"]
         self.day_rules = [r for r in rules if r.scope == "day"]
-        self._rules_by_categories: dict[tuple, list[Rule]] = {}
+        self._rules_by_codes: dict[tuple, list[Rule]] = {}
         self.severities = {cls.code: settings.severity_of(cls.code, cls.severity) for cls in all_rules()}
         self.payer_names = tuple(sorted(self.policy.payers))
+        self._record_is_valid = schema.fast_check(self.payer_names, "encounter")
 
     # ----------------------------------------------------------------------------- whole runs
 
@@ -428,6 +430,8 @@ class Linter:
         return result
 
     def _record_schema_problems(self, value, record: int) -> list[loader.Problem]:
+        if self._record_is_valid(value):
+            return []
         problems = schema.validate(value, self.payer_names, definition="encounter")
         for problem in problems:
             problem.parts = (record,) + problem.parts
@@ -442,11 +446,16 @@ class Linter:
                 self._add(result_of(owner), owner.doc, _placed(rule, finding), owner.id)
 
     def _rules_for(self, rules: list[Rule], services) -> list[Rule]:
-        """The rules that can have something to say about these lines (see Rule.requires)."""
-        categories = frozenset(info.category for s in services if (info := self.policy.code(s.code)) is not None)
-        chosen = self._rules_by_categories.get((id(rules), categories))
+        """The rules that can have something to say about these lines (see Rule.requires),
+        remembered by the codes billed: a run sees the same few combinations again and again."""
+        key = (id(rules), *(s.code for s in services))
+        chosen = self._rules_by_codes.get(key)
         if chosen is None:
-            chosen = self._rules_by_categories[id(rules), categories] = [r for r in rules if r.requires <= categories]
+            codes = (self.policy.code(s.code) for s in services)
+            categories = {info.category for info in codes if info is not None}
+            if len(self._rules_by_codes) > RULE_CHOICES_KEPT:
+                self._rules_by_codes.clear()
+            chosen = self._rules_by_codes[key] = [r for r in rules if r.requires <= categories]
         return chosen
 
     def _encounter_slots(self, doc: loader.Document, findings: list) -> list[tuple[tuple, object]]:
