@@ -12,6 +12,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from cptlint import fixes as fixes_module
@@ -131,7 +132,6 @@ class Linter:
         self._rules_by_codes: dict[tuple, list[Rule]] = {}
         self.severities = {cls.code: settings.severity_of(cls.code, cls.severity) for cls in all_rules()}
         self.payer_names = tuple(sorted(self.policy.payers))
-        self._record_is_valid = schema.fast_check(self.payer_names, "encounter")
 
     # ----------------------------------------------------------------------------- whole runs
 
@@ -428,6 +428,11 @@ class Linter:
                 result.diagnostics.extend(days.diagnostics)
                 result.excerpts.update(days.excerpts)
         return result
+
+    @cached_property
+    def _record_is_valid(self):
+        """The fast schema check of one NDJSON record, made when the first record is read."""
+        return schema.fast_check(self.payer_names, "encounter")
 
     def _record_schema_problems(self, value, record: int) -> list[loader.Problem]:
         if self._record_is_valid(value):
