@@ -10,7 +10,6 @@ table to each code's own minutes, with no pooling.
 from __future__ import annotations
 
 
-
 def units_for(minutes: int) -> int:
     """The 8-minute table: 0-7 minutes = 0 units, 8-22 = 1, 23-37 = 2, ..."""
     return (minutes + 7) // 15
