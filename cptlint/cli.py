@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from itertools import chain
 from pathlib import Path
 
 import click
@@ -62,7 +63,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     from cptlint.loader import kind_of, sniff_kind
     from cptlint.policy import PolicyError
     from cptlint.reporters import REPORTERS, STREAMING, Style
-    from cptlint.sources import collect
+    from cptlint.sources import walk
 
     try:
         settings = override(
@@ -78,12 +79,12 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
         known = baseline.read(baseline_path) if baseline_path else None
     except (ConfigError, PolicyError, baseline.BaselineError) as err:
         _fail(str(err))
-    sources = [file_source(path) for path in collect([p for p in paths or (".",) if p != "-"], settings)]
+    sources = map(file_source, walk([p for p in paths or (".",) if p != "-"], settings))
     stdin_name = (stdin_filename or "-") if "-" in paths else None
     if stdin_name is not None:
         content = sys.stdin.buffer.read()
         kind = kind_of(stdin_name) if stdin_filename else sniff_kind(content.decode("utf-8", "replace"))
-        sources.append(Source(stdin_name, lambda: content, kind))
+        sources = chain(sources, [Source(stdin_name, lambda: content, kind)])
     try:
         if fix or diff:
             fixed = linter.fix(sources, unsafe=unsafe_fixes)
@@ -136,11 +137,12 @@ def _progress_bar(after: float = 2.0):
         return None
     started = time.monotonic()
 
-    def show(done: int, total: int) -> None:
+    def show(done: int, total: int | None) -> None:
         if time.monotonic() - started < after:
             return
+        of = "" if total is None else f" of {total:,}"
         end = "\r\033[K" if done == total else ""
-        click.echo(f"\rcptlint: {done:,} of {total:,} files{end}", err=True, nl=False)
+        click.echo(f"\rcptlint: {done:,}{of} files{end}", err=True, nl=False)
 
     return show
 

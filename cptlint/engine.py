@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter, defaultdict
+from itertools import chain, islice
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,12 +24,15 @@ from cptlint.config import ConfigError, Settings, matches
 from cptlint.diagnostics import Diagnostic, Span, pointer_of
 from cptlint.model import Day, Encounter, build_encounter
 from cptlint.policy import Policy, load_policy
+from cptlint.store import DiskStore, MemoryStore, Run
 
 MAX_FIX_ROUNDS = 10
 PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
 SPLIT_MIN_BYTES = 4 << 20  # an NDJSON file this long is split over the worker processes
 RULE_CHOICES_KEPT = 4096  # combinations of codes whose rules are remembered (see _rules_for)
-CHUNK_MAX_FILES = 250  # files a worker is sent at once: small batches keep the results in flight small
+SPILL_MIN_FILES = 200  # a run of this many files keeps its findings on disk (see store.py)
+CHUNK_FILES = 100  # files a worker is sent at once
+CHUNKS_AHEAD = 4  # chunks sent ahead per worker: enough to keep it busy, few enough to keep memory flat
 
 
 class InternalError(Exception):
@@ -88,13 +92,6 @@ class Source:
             return stream.read()
 
 
-@dataclass
-class Run:
-    diagnostics: list[Diagnostic]
-    files: list[str]
-    texts: dict[str, str | dict[int, str]]  # each flagged file's text (or its flagged lines), for excerpts
-
-
 @dataclass(slots=True)
 class FileResult:
     path: str
@@ -139,33 +136,43 @@ class Linter:
         return self.run([file_source(p) for p in paths], jobs)
 
     def run(self, sources, jobs: int = 1, progress=None) -> Run:
-        sources = list(sources)
-        return _as_run([s.path for s in sources], self.lint_all(sources, jobs, progress))
+        """Lint sources (any iterable: a large run is read as it is walked). A run of
+        SPILL_MIN_FILES files or more keeps its findings, days and file names on disk."""
+        head, sources = _peek(sources, SPILL_MIN_FILES)
+        store = MemoryStore() if len(head) < SPILL_MIN_FILES else DiskStore()
+        self._lint_into(store, sources, jobs, progress)
+        return store.run()
 
     def lint_all(self, sources, jobs: int = 1, progress=None, keep_documents: bool = False) -> list[FileResult]:
         """The results of the files with findings, day rules included, in the order of sources;
-        with keep_documents, every file's result and document (fixes need them).
+        with keep_documents, every file's result and document (fixes need them)."""
+        store = MemoryStore()
+        self._lint_into(store, sources, jobs, progress, keep_documents)
+        return store.results
 
-        First each file is checked, and the days it holds are judged as if it held them whole.
-        A clean file leaves nothing behind but its days' place in a _DayIndex, so memory grows
-        with the findings, not with the files. Then a day that turns out to span several files
-        is judged again over all of them (those files alone are read a second time), and its
-        one-file findings are dropped. With jobs > 1 and enough files the first pass runs in
-        worker processes. progress(done, total) hears how far it is."""
-        sources = list(sources)
+    def _lint_into(self, store, sources, jobs: int, progress, keep_documents: bool = False) -> None:
+        """First each file is checked, and the days it holds are judged as if it held them whole.
+        A clean file leaves nothing behind but its days' place in the store, so memory grows
+        with the findings, not with the files (and not at all in a DiskStore). Then a day that
+        turns out to span several files is judged again over all of them (those files alone are
+        read a second time), and its one-file findings are dropped. With jobs > 1 and enough
+        files the first pass runs in worker processes. progress(done, total) hears how far it
+        is; total is None until the last file is known."""
+        head, sources = _peek(sources, PARALLEL_MIN_FILES)
         progress = progress or (lambda done, total: None)
-        if jobs > 1 and len(sources) >= PARALLEL_MIN_FILES:
+        total = len(head) if len(head) < PARALLEL_MIN_FILES else None
+        if jobs > 1 and total is None:
             checked = self._lint_in_workers(sources, jobs, keep_documents)
         else:
-            checked = (self._checked(source, keep_documents, jobs) for source in sources)
-        days = _DayIndex()
-        results = []
-        for index, (day_keys, broken_days, result) in enumerate(checked):
-            days.add(index, day_keys, broken_days)
-            if result is not None:
-                results.append(result)
-            progress(index + 1, len(sources))
-        return self._settle_shared_days(results, sources, days)
+            checked = ((source, *self._checked(source, keep_documents, jobs)) for source in sources)
+        done = 0
+        for done, (source, day_keys, broken_days, result) in enumerate(checked, start=1):
+            store.add(done - 1, source, day_keys, broken_days, result)
+            progress(done, total)
+        progress(done, done)
+        store.settle()
+        if self.day_rules:
+            self._judge_shared_days(store)
 
     def _checked(self, source: Source, keep_documents: bool, jobs: int = 1) -> tuple[tuple, frozenset, FileResult | None]:
         """The first pass over one file: the days it holds, the days its schema failures leave
@@ -191,30 +198,23 @@ class Linter:
             result.doc.compact()  # placing the day's findings may have read the positions again
         return tuple(days), result.broken_days, result
 
-    def _settle_shared_days(self, results: list[FileResult], sources: list[Source], days: _DayIndex) -> list[FileResult]:
-        for result in results:
-            for key, found in result.day_findings.items():
-                if days.alone(key):
-                    result.diagnostics.extend(found)
-            result.day_findings = {}
-        if not self.day_rules:
-            return results
-        by_path = {r.path: r for r in results}
+    def _judge_shared_days(self, store) -> None:
+        """Days that span files, judged over all their encounters; the files are read again."""
         shared: dict[tuple, list[Encounter]] = defaultdict(list)
-        for index in days.files_with_shared_days():
-            again = self._lint_source(sources[index])
+        again_by_path: dict[str, FileResult] = {}
+        for index in store.files_with_shared_days():
+            again = self._lint_source(store.source(index))
+            again.diagnostics = []  # its own findings are in the store already
+            again_by_path[again.path] = again
             for encounter in again.encounters:
-                if days.shared(_day_key(encounter)):
+                if store.shared(_day_key(encounter)):
                     shared[_day_key(encounter)].append(encounter)
-            if again.path in by_path:
-                by_path[again.path].text = by_path[again.path].text or again.text
-            else:  # clean on its own: its findings, if any, come from the shared days alone
-                again.diagnostics = []
-                by_path[again.path] = again
-                results.append(again)
         for encounters in shared.values():
-            self._judge_day(encounters, lambda owner: by_path[owner.doc.path])
-        return results
+            self._judge_day(encounters, lambda owner: again_by_path[owner.doc.path])
+        for again in again_by_path.values():
+            if not self.excerpts:
+                again.text = ""
+            store.add_late(again)
 
     def _lint_source(self, source: Source) -> FileResult:
         if source.on_disk and (source.kind or loader.kind_of(source.path)) == "lines":
@@ -236,17 +236,33 @@ class Linter:
             self.cache.put(key, result)  # before day rules add to it: those run afresh each time
         return result
 
-    def _lint_in_workers(self, sources: list[Source], jobs: int, keep_documents: bool):
-        """_checked over every source, in order, the files on disk in worker processes (a long
-        NDJSON file is split instead, see _lint_split)."""
-        in_workers = [s.on_disk and not _worth_splitting(s) for s in sources]
-        on_disk = [s for s, sent in zip(sources, in_workers) if sent]
-        size = max(1, min(len(on_disk) // (jobs * 4), CHUNK_MAX_FILES))
-        chunks = [[(s.path, s.kind, keep_documents) for s in on_disk[i : i + size]] for i in range(0, len(on_disk), size)]
+    def _lint_in_workers(self, sources, jobs: int, keep_documents: bool):
+        """(source, *_checked(source)) for every source, in order: runs of CHUNK_FILES files on
+        disk in worker processes, a few runs ahead of the one being read back so that what is in
+        flight stays small; a run holding standard input or a long NDJSON file (split instead,
+        see _lint_split) is checked here, in its turn."""
         with _pool(self, jobs) as pool:
-            mapped = (result for chunk in pool.map(_lint_chunk, chunks) for result in chunk)
-            for source, sent in zip(sources, in_workers):
-                yield next(mapped) if sent else self._checked(source, keep_documents, jobs)
+            chunks = _batched(sources, CHUNK_FILES)
+            pending: deque = deque()
+
+            def send_next() -> None:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    return
+                if all(s.on_disk and not _worth_splitting(s) for s in chunk):
+                    pending.append((chunk, pool.submit(_lint_chunk, [(s.path, s.kind, keep_documents) for s in chunk])))
+                else:
+                    pending.append((chunk, None))
+
+            for _ in range(jobs * CHUNKS_AHEAD):
+                send_next()
+            while pending:
+                chunk, future = pending.popleft()
+                send_next()
+                checked = future.result() if future is not None else [self._checked(s, keep_documents, jobs) for s in chunk]
+                for source, one in zip(chunk, checked):
+                    yield (source, *one)
+
 
     # ---------------------------------------------------------------------------------- fixes
 
@@ -254,6 +270,7 @@ class Linter:
         """Apply fixes until nothing more changes (at most MAX_FIX_ROUNDS rounds). A file is
         changed only when the fixed text reads as well as before: no new SCH finding."""
         self.fixes = True
+        sources = list(sources)
         files = {}
         for source in sources:
             try:
@@ -524,34 +541,17 @@ def file_source(path: str | Path) -> Source:
     return Source(str(path))
 
 
-class _DayIndex:
-    """Which files hold each day, in a few bytes a day: a day is known by the hash of its key,
-    and the files by their place in the run. Two days that share a hash are only read again
-    together; they are still judged apart, by their keys."""
+def _peek(items, count: int) -> tuple[list, object]:
+    """The first count items (fewer if that is all there are), and an iterator over all of them."""
+    items = iter(items)
+    head = list(islice(items, count))
+    return head, chain(head, items)
 
-    def __init__(self):
-        self.holders: dict[int, int | list[int]] = {}  # the file holding a day, or a list when several do
-        self.broken: set[int] = set()  # (patient, date) with an encounter that failed the schema
 
-    def add(self, index: int, day_keys: tuple, broken_days: frozenset) -> None:
-        for key in day_keys:
-            held = self.holders.setdefault(hash(key), index)
-            if isinstance(held, list):
-                held.append(index)
-            elif held != index:
-                self.holders[hash(key)] = [held, index]
-        self.broken.update(hash(day) for day in broken_days)
-
-    def alone(self, key: tuple) -> bool:
-        """The day is in one file and complete: its findings from that file stand."""
-        return not isinstance(self.holders.get(hash(key)), list) and hash(key[:2]) not in self.broken
-
-    def shared(self, key: tuple) -> bool:
-        """The day spans files and is complete: it is judged again over all of them."""
-        return isinstance(self.holders.get(hash(key)), list) and hash(key[:2]) not in self.broken
-
-    def files_with_shared_days(self) -> list[int]:
-        return sorted({index for held in self.holders.values() if isinstance(held, list) for index in held})
+def _batched(items, size: int):
+    items = iter(items)
+    while chunk := list(islice(items, size)):
+        yield chunk
 
 
 _worker: Linter | None = None
@@ -645,13 +645,6 @@ def _lint_piece(task: tuple[str, _Piece]) -> FileResult:
     with open(path, "rb") as stream:
         stream.seek(piece.start)
         return _guarded(path, _worker._lint_lines, path, _lines_until(stream, piece.end), piece)
-
-
-def _as_run(files: list[str], results: list[FileResult]) -> Run:
-    diagnostics = sorted((d for r in results for d in r.diagnostics), key=Diagnostic.sort_key)
-    flagged = {d.path for d in diagnostics}
-    texts = {r.path: r.excerpts or r.text for r in results if r.path in flagged}
-    return Run(diagnostics, files, texts)
 
 
 BOM = b"\xef\xbb\xbf"

@@ -16,7 +16,12 @@ def collect(paths: list[str], settings: Settings) -> list[str]:
     (the built-in one when it is in the tree, and `extend-rules`) hold policy data, not
     encounters, and are not walked. A file named twice (a folder and a file in it, or two
     spellings of one folder) is linted once: it is known by its folder's real path and its name."""
-    found: list[str] = []
+    return list(walk(paths, settings))
+
+
+def walk(paths: list[str], settings: Settings):
+    """collect's files one at a time, as the folders are walked: a large tree is never listed
+    whole (only when several paths are given are the files seen remembered, to skip repeats)."""
     seen: set[str] = set()
     overlap_possible = len(paths) > 1  # a single folder walked never yields a file twice
     rules_dirs = {os.path.realpath(p) for p in (*settings.extend_rules, rules_dir())}
@@ -27,8 +32,7 @@ def collect(paths: list[str], settings: Settings) -> list[str]:
                 continue
             if overlap_possible:
                 seen.add(key)
-            found.append(candidate)
-    return found
+            yield candidate
 
 
 def _walk(top: str, settings: Settings, rules_dirs: set[str]):

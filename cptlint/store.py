@@ -1,0 +1,240 @@
+"""Where a run keeps what it learns while it reads files: findings, the days each file holds,
+and the file names. A small run keeps them in memory; a large one in a temporary SQLite
+database, so that its memory stays flat however many files it reads (the findings, days and
+names are what grows with the files).
+
+Both stores answer the engine's questions the same way: which days span several files (those
+are judged again over all of them), which provisional one-file day findings stand, and the
+findings in report order.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+
+
+@dataclass
+class Run:
+    """What a run found, for the reporters: findings in report order, the files read, and each
+    flagged file's text (or its flagged lines), for excerpts. A stored run's findings, files and
+    texts are read back from its database each time they are iterated."""
+
+    diagnostics: object  # a list, or a stored run's findings: iterable again, with a len
+    files: object  # paths in the order read
+    texts: object  # path -> text or {line: text}, with .get
+
+
+class _DayIndex:
+    """Which files hold each day, in a few bytes a day: a day is known by the hash of its key,
+    and the files by their place in the run. Two days that share a hash are only read again
+    together; they are still judged apart, by their keys."""
+
+    def __init__(self):
+        self.holders: dict[int, int | list[int]] = {}  # the file holding a day, or a list when several do
+        self.broken: set[int] = set()  # (patient, date) with an encounter that failed the schema
+
+    def add(self, index: int, day_keys: tuple, broken_days: frozenset) -> None:
+        for key in day_keys:
+            held = self.holders.setdefault(hash(key), index)
+            if isinstance(held, list):
+                held.append(index)
+            elif held != index:
+                self.holders[hash(key)] = [held, index]
+        self.broken.update(hash(day) for day in broken_days)
+
+    def alone(self, key: tuple) -> bool:
+        """The day is in one file and complete: its findings from that file stand."""
+        return not isinstance(self.holders.get(hash(key)), list) and hash(key[:2]) not in self.broken
+
+    def shared(self, key: tuple) -> bool:
+        """The day spans files and is complete: it is judged again over all of them."""
+        return isinstance(self.holders.get(hash(key)), list) and hash(key[:2]) not in self.broken
+
+    def files_with_shared_days(self) -> list[int]:
+        return sorted({index for held in self.holders.values() if isinstance(held, list) for index in held})
+
+
+class MemoryStore:
+    """Everything in memory: the file results themselves, for callers that want them (fixes)."""
+
+    def __init__(self):
+        self.sources: list = []
+        self.results: list = []
+        self.days = _DayIndex()
+        self.by_path: dict | None = None  # made when files are read again for shared days
+
+    def add(self, index: int, source, day_keys: tuple, broken_days: frozenset, result) -> None:
+        self.sources.append(source)
+        self.days.add(index, day_keys, broken_days)
+        if result is not None:
+            self.results.append(result)
+
+    def settle(self) -> None:
+        """A provisional day finding stands when its day is in one file and complete."""
+        for result in self.results:
+            for key, found in result.day_findings.items():
+                if self.days.alone(key):
+                    result.diagnostics.extend(found)
+            result.day_findings = {}
+
+    def files_with_shared_days(self) -> list[int]:
+        return self.days.files_with_shared_days()
+
+    def shared(self, key: tuple) -> bool:
+        return self.days.shared(key)
+
+    def source(self, index: int):
+        return self.sources[index]
+
+    def add_late(self, again) -> None:
+        """A file read again for the days it shares: its findings from those days."""
+        if self.by_path is None:
+            self.by_path = {r.path: r for r in self.results}
+        result = self.by_path.get(again.path)
+        if result is None:
+            self.results.append(again)
+        else:
+            result.diagnostics.extend(again.diagnostics)
+            result.text = result.text or again.text
+
+    def run(self) -> Run:
+        diagnostics = sorted((d for r in self.results for d in r.diagnostics), key=lambda d: d.sort_key())
+        flagged = {d.path for d in diagnostics}
+        texts = {r.path: r.excerpts or r.text for r in self.results if r.path in flagged}
+        return Run(diagnostics, [s.path for s in self.sources], texts)
+
+
+_TABLES = """
+create table files (idx integer primary key, path blob);
+create table days (day integer, visit integer, idx integer);
+create table broken (visit integer);
+create table findings (path blob, line integer, col integer, code blob, pointer blob, message blob,
+                       day integer, visit integer, item blob);
+create table texts (path blob primary key, content blob);
+"""
+
+
+def _sortable(text: str) -> bytes:
+    """Text as SQLite compares it byte by byte in the order Python compares it: UTF-8, with
+    the lone surrogates a path or a JSON string may hold kept (and still in code-point order)."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+class DiskStore:
+    """Everything in a temporary SQLite database that SQLite deletes when it is closed; only
+    sources not on disk (standard input) are kept as they are, to be read again."""
+
+    def __init__(self):
+        import sqlite3
+
+        self.db = sqlite3.connect("")  # "": a private temporary database, on disk past its page cache
+        self.db.executescript("pragma cache_size = -256;" + _TABLES)
+        self.unsaved: dict[int, object] = {}  # sources that cannot be opened again by path
+        self.count = 0
+
+    def add(self, index: int, source, day_keys: tuple, broken_days: frozenset, result) -> None:
+        db = self.db
+        db.execute("insert into files values (?, ?)", (index, _sortable(source.path)))
+        if not source.on_disk:
+            self.unsaved[index] = source
+        db.executemany("insert into days values (?, ?, ?)", [(hash(k), hash(k[:2]), index) for k in day_keys])
+        db.executemany("insert into broken values (?)", [(hash(day),) for day in broken_days])
+        if result is None:
+            return
+        self._findings(result.diagnostics, None)
+        for key, found in result.day_findings.items():
+            self._findings(found, key)
+        self._text(result)
+
+    def _findings(self, found: list, day: tuple | None) -> None:
+        day_hash, visit = (hash(day), hash(day[:2])) if day is not None else (None, None)
+        self.db.executemany(
+            "insert into findings values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (_sortable(d.path), d.line, d.column, _sortable(d.code), _sortable(d.pointer), _sortable(d.message),
+                 day_hash, visit, pickle.dumps(d, pickle.HIGHEST_PROTOCOL))
+                for d in found
+            ],
+        )
+
+    def _text(self, result) -> None:
+        content = result.excerpts or result.text
+        if content:
+            self.db.execute("insert or ignore into texts values (?, ?)", (_sortable(result.path), pickle.dumps(content)))
+
+    def settle(self) -> None:
+        """Drop the provisional day findings of days that span files or are incomplete."""
+        self.db.executescript(
+            """
+            create index days_by_day on days (day);
+            create index broken_visits on broken (visit);
+            create table shared as select day from days group by day having count(*) > 1;
+            create index shared_days on shared (day);
+            delete from findings where day is not null
+              and (day in (select day from shared) or visit in (select visit from broken));
+            """
+        )
+
+    def files_with_shared_days(self) -> list[int]:
+        query = "select distinct idx from days where day in (select day from shared) order by idx"
+        return [index for (index,) in self.db.execute(query)]
+
+    def shared(self, key: tuple) -> bool:
+        query = "select exists (select 1 from shared where day = ?) and not exists (select 1 from broken where visit = ?)"
+        return bool(self.db.execute(query, (hash(key), hash(key[:2]))).fetchone()[0])
+
+    def source(self, index: int):
+        from cptlint.engine import Source
+
+        if index in self.unsaved:
+            return self.unsaved[index]
+        (path,) = self.db.execute("select path from files where idx = ?", (index,)).fetchone()
+        return Source(path.decode("utf-8", "surrogatepass"))
+
+    def add_late(self, again) -> None:
+        self._findings(again.diagnostics, None)
+        self._text(again)
+
+    def run(self) -> Run:
+        (count,) = self.db.execute("select count(*) from findings").fetchone()
+        return Run(_StoredFindings(self.db, count), _StoredFiles(self.db), _StoredTexts(self.db))
+
+
+class _StoredFindings:
+    """A stored run's findings in report order (as Diagnostic.sort_key sorts them)."""
+
+    def __init__(self, db, count: int):
+        self.db, self.count = db, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        query = "select item from findings order by path, line, col, code, pointer, message, rowid"
+        return (pickle.loads(item) for (item,) in self.db.execute(query))
+
+
+class _StoredFiles:
+    def __init__(self, db):
+        self.db = db
+
+    def __len__(self) -> int:
+        return self.db.execute("select count(*) from files").fetchone()[0]
+
+    def __iter__(self):
+        return (path.decode("utf-8", "surrogatepass") for (path,) in self.db.execute("select path from files order by idx"))
+
+
+class _StoredTexts:
+    """path -> text, read back one file at a time (findings come a file at a time)."""
+
+    def __init__(self, db):
+        self.db = db
+        self.last: tuple[str, object] | None = None
+
+    def get(self, path: str, default=None):
+        if self.last is None or self.last[0] != path:
+            row = self.db.execute("select content from texts where path = ?", (_sortable(path),)).fetchone()
+            self.last = (path, pickle.loads(row[0]) if row else default)
+        return self.last[1]
