@@ -581,6 +581,7 @@ class _Records:
         return None if record is None else record.exact(parts)
 
 
+_SPACE = " \t\r\n"
 _WS = re.compile(r"[ \t\r\n]*")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _ATOM = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null")
@@ -627,9 +628,9 @@ class JsonIndex:
     def _locate(self, parts: tuple) -> tuple[bool, tuple[int, int] | None, tuple[int, int]]:
         """(whether all of parts exists, its key's range, the value range of parts or of the
         deepest container on its way that exists)."""
-        if self._root is None:
+        if self._root is None:  # valid JSON: the root value is the text less its white space
             start = _WS.match(self.text).end()
-            self._root = (start, _SCAN_VALUE(self.text, start)[1])
+            self._root = (start, len(self.text.rstrip(_SPACE)))
         value, key_range = self._root, None
         for part in parts:
             members = self._members(value[0])
@@ -642,25 +643,36 @@ class JsonIndex:
         return True, key_range, value
 
     def _members(self, start: int) -> dict | list | None:
-        """An object's {key: (key range, value range)} (first key wins) or an array's [value range]."""
+        """An object's {key: (key range, value range)} (first key wins) or an array's [value range].
+        White space is stepped over a character at a time: JSON text has little of it."""
         if start in self._children:
             return self._children[start]
         text, opening = self.text, self.text[start]
         members = {} if opening == "{" else [] if opening == "[" else None
-        pos = _WS.match(text, start + 1).end()
+        pos = start + 1
+        while text[pos] in _SPACE:
+            pos += 1
         while members is not None and text[pos] not in "}]":
             if opening == "{":
                 name, key_end = _SCAN_STRING(text, pos + 1)
-                key_range = (pos, key_end)
-                pos = _WS.match(text, _WS.match(text, key_end).end() + 1).end()  # past the colon
+                key_range, pos = (pos, key_end), key_end
+                while text[pos] in _SPACE:
+                    pos += 1
+                pos += 1  # the colon
+                while text[pos] in _SPACE:
+                    pos += 1
             end = _SCAN_VALUE(text, pos)[1]
             if opening == "[":
                 members.append((pos, end))
             elif name not in members:
                 members[name] = (key_range, (pos, end))
-            pos = _WS.match(text, end).end()
+            pos = end
+            while text[pos] in _SPACE:
+                pos += 1
             if text[pos] == ",":
-                pos = _WS.match(text, pos + 1).end()
+                pos += 1
+                while text[pos] in _SPACE:
+                    pos += 1
         self._children[start] = members
         return members
 
