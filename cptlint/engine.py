@@ -187,9 +187,7 @@ class Linter:
             self._judge_day(encounters, lambda owner: result)
             result.day_findings[key] = result.diagnostics[before:]
             del result.diagnostics[before:]
-        for encounter in result.encounters:
-            encounter.services.clear()  # services and encounter point at each other: let both go now
-        result.encounters = []
+        result.encounters = _let_go(result.encounters)
         if not keep_documents and not result.diagnostics and not any(result.day_findings.values()):
             return tuple(days), result.broken_days, None
         if not keep_documents and not self.excerpts:
@@ -407,7 +405,7 @@ class Linter:
                         self._judge_day(day, lambda owner: result)
                     else:
                         head_end = line_start
-                    day = []
+                    day = _let_go(day)
                 if not day:
                     day_start = (line_start, number, record)
                 day.append(encounter)
@@ -683,6 +681,14 @@ class Fixed:
     run: Run  # what remains
     files: dict[str, _Editable]  # the files the fixes changed
     count: int
+
+
+def _let_go(encounters: list[Encounter]) -> list:
+    """An empty list, for encounters judged and done with. A service and its encounter point at
+    each other: parted here, both are freed at once rather than by the cycle collector."""
+    for encounter in encounters:
+        encounter.services.clear()
+    return []
 
 
 def _placed(rule: Rule, finding: Finding) -> loader.Problem:
