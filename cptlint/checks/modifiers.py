@@ -560,12 +560,11 @@ class MalformedModifier(Rule):
         for service in encounter.services:
             seen: set[str] = set()
             for index, modifier in enumerate(service.modifiers):
-                place = service.place("modifiers", index)
                 if not MODIFIER_FORM.match(modifier):
                     hint = f' (did you mean "{modifier.upper()}"?)' if MODIFIER_FORM.match(modifier.upper()) else ""
-                    yield Finding(place, f'modifier "{modifier}" is not two capital letters or digits{hint}')
+                    yield Finding(service.place("modifiers", index), f'modifier "{modifier}" is not two capital letters or digits{hint}')
                 elif modifier in seen:
-                    yield Finding(place, f"modifier {modifier} appears twice on this line")
+                    yield Finding(service.place("modifiers", index), f"modifier {modifier} appears twice on this line")
                 seen.add(modifier)
             if len(service.modifiers) > MAX_MODIFIERS:
                 yield Finding(
