@@ -128,6 +128,7 @@ class Linter:
         self.day_rules = [r for r in rules if r.scope == "day"]
         self._rules_by_codes: dict[tuple, list[Rule]] = {}
         self.severities = {cls.code: settings.severity_of(cls.code, cls.severity) for cls in all_rules()}
+        self.reported = {cls.code for cls in all_rules() if settings.enabled(cls.code)}  # rules and input checks
         self.payer_names = tuple(sorted(self.policy.payers))
 
     # ----------------------------------------------------------------------------- whole runs
@@ -353,8 +354,7 @@ class Linter:
             expect = doc.root.get("expect", ()) if parts[:1] == ("encounters",) else ()
             encounter = build_encounter(doc, parts, value, payer, expect)
             result.encounters.append(encounter)
-            for rule in self._rules_for(self.encounter_rules, encounter.services):
-                findings.extend(_placed(rule, finding) for finding in rule.check(encounter, self.policy))
+            self._check_encounter(encounter, findings)
         for problem in findings:
             self._add(result, doc, problem, ids.get(_slot_of(problem.parts, slot_set)))
         doc.compact()
@@ -398,8 +398,7 @@ class Linter:
             if doc.is_readable and not found:
                 encounter = build_encounter(doc, (record,), value, self.policy.payers[value.get("payer", self.settings.payer)])
                 if not days_only:
-                    for rule in self._rules_for(self.encounter_rules, encounter.services):
-                        found.extend(_placed(rule, f) for f in rule.check(encounter, self.policy))
+                    self._check_encounter(encounter, found)
                 if day and _day_key(day[0]) != _day_key(encounter):
                     if piece.first or head_end is not None:
                         self._judge_day(day, lambda owner: result)
@@ -457,6 +456,11 @@ class Linter:
             problem.parts = (record,) + problem.parts
         return problems
 
+    def _check_encounter(self, encounter: Encounter, findings: list) -> None:
+        for rule in self._rules_for(self.encounter_rules, encounter.services):
+            for finding in rule.check(encounter, self.policy):
+                findings.append(_placed(rule, finding))
+
     def _judge_day(self, encounters: list[Encounter], result_of) -> None:
         """Run the day rules over one day; result_of(encounter) is the file result a finding goes to."""
         day = Day(encounters[0].patient, encounters[0].date, encounters[0].payer, encounters)
@@ -496,7 +500,7 @@ class Linter:
 
     def _add(self, result: FileResult, doc, problem: loader.Problem, encounter_id) -> None:
         code = problem.code
-        if not self.settings.enabled(code) or any(matches(code, s) for s in result.ignored):
+        if code not in self.reported or (result.ignored and any(matches(code, s) for s in result.ignored)):
             return
         span = problem.span or doc.span(problem.parts, problem.key)
         if result.suppressions.hides(span.line, code):

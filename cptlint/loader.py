@@ -90,7 +90,7 @@ class Document:
 
     @property
     def is_readable(self) -> bool:
-        return not any(p.code == "SCH001" for p in self.problems)
+        return not self.problems or not any(p.code == "SCH001" for p in self.problems)
 
 
 class LineMap:
@@ -546,16 +546,26 @@ def load_record(path: str, text: str, number: int, record: int) -> Document:
     for problem in problems:
         problem.parts = (record,) + problem.parts
     doc = Document(path=path, kind="record", text=text, root=value, problems=problems)
-    inner = index if index is not None else JsonIndex(text, number - 1)
-    doc.index = _Record(record, inner, Span(number, 1, number, len(text) + 1))
+    doc.index = _Record(record, text, number, index)
     return doc
 
 
 class _Record:
-    """Positions of one NDJSON record, addressed with its /record prefix."""
+    """Positions of one NDJSON record, addressed with its /record prefix; its text is indexed
+    when a finding first asks (most records have none)."""
 
-    def __init__(self, record: int, inner, whole: Span):
-        self.record, self.inner, self.whole = record, inner, whole
+    def __init__(self, record: int, text: str, number: int, inner=None):
+        self.record, self.text, self.number, self._inner = record, text, number, inner
+
+    @property
+    def inner(self):
+        if self._inner is None:
+            self._inner = JsonIndex(self.text, self.number - 1)
+        return self._inner
+
+    @property
+    def whole(self) -> Span:
+        return Span(self.number, 1, self.number, len(self.text) + 1)
 
     def closest(self, parts: tuple, key: bool) -> Span | None:
         if not parts or parts[0] != self.record:
