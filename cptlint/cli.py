@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 
 import click
@@ -15,6 +15,7 @@ from cptlint import __version__
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 SEVERITIES = ("error", "warning", "info")
+ECHO_PIECES = 1000  # a streamed report is written this many pieces (findings) at a time
 
 
 def _codes(ctx, param, values) -> tuple[str, ...]:
@@ -123,8 +124,9 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
         with open(output, "w", encoding="utf-8") as out:
             out.writelines(pieces)
     else:
-        for piece in pieces:
-            click.echo(piece, nl=False, err=fix and stdin_name is not None)
+        pieces = iter(pieces)
+        while batch := list(islice(pieces, ECHO_PIECES)):  # click.echo costs the same for one piece or many
+            click.echo("".join(batch), nl=False, err=fix and stdin_name is not None)
     failing = any(d.severity >= settings.fail_on for d in run.diagnostics)
     sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
 
