@@ -85,3 +85,18 @@ def test_statistics_and_an_empty_run_from_disk(corpus, monkeypatch):
 def test_stored_text_sorts_as_python_sorts_it(texts):
     """Paths and JSON strings may hold lone surrogates; the database compares bytes."""
     assert sorted(texts, key=_sortable) == sorted(texts)
+
+
+def test_a_finding_is_pickled_whole(tmp_path):
+    """Findings cross processes and the disk store pickled; a fix travels with its finding."""
+    import pickle
+
+    from cptlint.config import Settings
+    from cptlint.engine import Linter, file_source
+
+    (tmp_path / "v.yaml").write_text(CLEAN_VISIT.replace("units: 1\n", "units: 3\n"))
+    found = list(Linter(Settings(), fixes=True).run([file_source(tmp_path / "v.yaml")]).diagnostics)
+    assert found and all(d.fix is not None for d in found)
+    for d in found:
+        again = pickle.loads(pickle.dumps(d, pickle.HIGHEST_PROTOCOL))
+        assert (again, again.fix) == (d, d.fix)
