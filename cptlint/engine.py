@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-from itertools import chain, islice
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain, islice
 from pathlib import Path
 
 from cptlint import fixes as fixes_module
@@ -140,7 +140,7 @@ class Linter:
         """Lint sources (any iterable: a large run is read as it is walked). A run of
         SPILL_MIN_FILES files or more keeps its findings, days and file names on disk."""
         head, sources = _peek(sources, SPILL_MIN_FILES)
-        store = MemoryStore() if len(head) < SPILL_MIN_FILES else DiskStore()
+        store = MemoryStore() if len(head) < SPILL_MIN_FILES else DiskStore(file_source)
         self._lint_into(store, sources, jobs, progress)
         return store.run()
 
@@ -261,7 +261,6 @@ class Linter:
                 checked = future.result() if future is not None else [self._checked(s, keep_documents, jobs) for s in chunk]
                 for source, one in zip(chunk, checked):
                     yield (source, *one)
-
 
     # ---------------------------------------------------------------------------------- fixes
 

@@ -125,9 +125,10 @@ class DiskStore:
     """Everything in a temporary SQLite database that SQLite deletes when it is closed; only
     sources not on disk (standard input) are kept as they are, to be read again."""
 
-    def __init__(self):
+    def __init__(self, source_of):
         import sqlite3
 
+        self.source_of = source_of  # a path's Source, to read a file again
         self.db = sqlite3.connect("")  # "": a private temporary database, on disk past its page cache
         self.db.executescript("pragma cache_size = -256;" + _TABLES)
         self.unsaved: dict[int, object] = {}  # sources that cannot be opened again by path
@@ -185,12 +186,10 @@ class DiskStore:
         return bool(self.db.execute(query, (hash(key), hash(key[:2]))).fetchone()[0])
 
     def source(self, index: int):
-        from cptlint.engine import Source
-
         if index in self.unsaved:
             return self.unsaved[index]
         (path,) = self.db.execute("select path from files where idx = ?", (index,)).fetchone()
-        return Source(path.decode("utf-8", "surrogatepass"))
+        return self.source_of(path.decode("utf-8", "surrogatepass"))
 
     def add_late(self, again) -> None:
         self._findings(again.diagnostics, None)

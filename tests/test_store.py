@@ -54,7 +54,7 @@ def test_a_run_on_disk_reports_what_a_run_in_memory_does(corpus, monkeypatch, ou
 
     stores = []
     monkeypatch.setattr(cptlint.engine, "SPILL_MIN_FILES", 5)
-    monkeypatch.setattr(cptlint.engine, "DiskStore", lambda: stores.append(DiskStore()) or stores[-1])
+    monkeypatch.setattr(cptlint.engine, "DiskStore", lambda source_of: stores.append(DiskStore(source_of)) or stores[-1])
     on_disk = _report(*args, stdin=stdin)
 
     assert len(stores) == 1
