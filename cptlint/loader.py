@@ -658,11 +658,14 @@ class JsonIndex:
         if start in self._children:
             return self._children[start]
         text, opening = self.text, self.text[start]
-        members = {} if opening == "{" else [] if opening == "[" else None
+        if opening not in "{[":
+            self._children[start] = None  # a scalar has no members
+            return None
+        members: dict | list = {} if opening == "{" else []
         pos = start + 1
         while text[pos] in _SPACE:
             pos += 1
-        while members is not None and text[pos] not in "}]":
+        while text[pos] not in "}]":
             if opening == "{":
                 name, key_end = _SCAN_STRING(text, pos + 1)
                 key_range, pos = (pos, key_end), key_end

@@ -346,3 +346,10 @@ def _at(value, parts):
     for part in parts:
         value = value[part]
     return value
+
+
+@pytest.mark.parametrize("text", ["0", '"x"', "true", " 5 "])
+def test_a_path_into_a_scalar_is_placed_at_the_scalar(text):
+    index = loader.JsonIndex(text)
+    assert index.closest(("services", 0), key=False) == index.exact(())[1]
+    assert index.exact(("services",)) is None
