@@ -29,8 +29,10 @@ from cptlint.store import DiskStore, MemoryStore, Run
 MAX_FIX_ROUNDS = 10
 PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
 SPLIT_MIN_BYTES = 4 << 20  # an NDJSON file this long is split over the worker processes
+PIECE_MAX_BYTES = 16 << 20  # and in pieces no longer than this: a piece's findings are held until it is done
+SPILL_FINDINGS = 1000  # a streamed file's findings go to the run's store this many at a time
 RULE_CHOICES_KEPT = 4096  # combinations of codes whose rules are remembered (see _rules_for)
-SPILL_MIN_FILES = 200  # a run of this many files keeps its findings on disk (see store.py)
+SPILL_MIN_FILES = 200  # a run of this many files, or with a long NDJSON file, keeps its findings on disk
 CHUNK_FILES = 100  # files a worker is sent at once
 CHUNKS_AHEAD = 4  # chunks sent ahead per worker: enough to keep it busy, few enough to keep memory flat
 
@@ -130,6 +132,7 @@ class Linter:
         self.severities = {cls.code: settings.severity_of(cls.code, cls.severity) for cls in all_rules()}
         self.reported = {cls.code for cls in all_rules() if settings.enabled(cls.code)}  # rules and input checks
         self.payer_names = tuple(sorted(self.policy.payers))
+        self.sink = None  # during a run on disk: where a streamed file's findings go as they are found
 
     # ----------------------------------------------------------------------------- whole runs
 
@@ -138,10 +141,19 @@ class Linter:
 
     def run(self, sources, jobs: int = 1, progress=None) -> Run:
         """Lint sources (any iterable: a large run is read as it is walked). A run of
-        SPILL_MIN_FILES files or more keeps its findings, days and file names on disk."""
+        SPILL_MIN_FILES files or more, or with a long NDJSON file, keeps its findings, days and
+        file names on disk; a long NDJSON file's findings go there as they are found."""
         head, sources = _peek(sources, SPILL_MIN_FILES)
-        store = MemoryStore() if len(head) < SPILL_MIN_FILES else DiskStore(file_source)
-        self._lint_into(store, sources, jobs, progress)
+        if len(head) < SPILL_MIN_FILES and not any(_worth_splitting(s) for s in head):
+            store = MemoryStore()
+            self._lint_into(store, sources, jobs, progress)
+            return store.run()
+        store = DiskStore(file_source)
+        self.sink = store.add_findings
+        try:
+            self._lint_into(store, sources, jobs, progress)
+        finally:
+            self.sink = None
         return store.run()
 
     def lint_all(self, sources, jobs: int = 1, progress=None, keep_documents: bool = False) -> list[FileResult]:
@@ -410,6 +422,7 @@ class Linter:
             if not days_only:
                 for problem in found:
                     self._add(result, doc, problem, encounter_id)
+            self._spill(result)
         if not piece.first:  # the first day, up to where the second begins, or the whole piece
             result.open_days.append((piece.start, head_end if head_end is not None else offset, piece.number, piece.record))
         if day and not piece.last:  # the last day, from its first line
@@ -425,22 +438,30 @@ class Linter:
         """A long NDJSON file in pieces, a worker process each. The days a piece leaves open
         (its first and last, which may cross into its neighbours) are joined where they touch
         and judged here over just those lines, so the findings are those of one pass."""
-        pieces, records = _pieces(source.path, jobs * 4)
+        pieces, records = _pieces(source.path, max(jobs * 4, os.path.getsize(source.path) // PIECE_MAX_BYTES))
         if len(pieces) < 2 or not records:  # nothing to share out (a file without records says so whole)
             return self._lint_source(source)
-        with _pool(self, jobs) as pool:
-            parts = list(pool.map(_lint_piece, [(source.path, piece) for piece in pieces]))
         result = FileResult(source.path, ignored=self.settings.ignored_in_file(source.path))
-        for part in parts:
-            result.diagnostics.extend(part.diagnostics)
-            result.excerpts.update(part.excerpts)
+        open_days = []
+        with _pool(self, jobs) as pool:
+            for part in pool.map(_lint_piece, [(source.path, piece) for piece in pieces]):
+                result.diagnostics.extend(part.diagnostics)
+                result.excerpts.update(part.excerpts)
+                open_days.extend(part.open_days)
+                self._spill(result)
         with open(source.path, "rb") as stream:
-            for start, end, number, record in _joined(r for part in parts for r in part.open_days):
+            for start, end, number, record in _joined(open_days):
                 stream.seek(start)
                 days = self._lint_lines(source.path, _lines_until(stream, end), _Piece(start, end, number, record, True, True), days_only=True)
                 result.diagnostics.extend(days.diagnostics)
                 result.excerpts.update(days.excerpts)
         return result
+
+    def _spill(self, result: FileResult) -> None:
+        """A streamed file's findings so far to the run's store, once there are enough of them."""
+        if self.sink is not None and len(result.diagnostics) >= SPILL_FINDINGS:
+            self.sink(result.diagnostics)
+            result.diagnostics = []
 
     @cached_property
     def _record_is_valid(self):

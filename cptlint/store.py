@@ -148,6 +148,10 @@ class DiskStore:
             self._findings(found, key)
         self._text(result)
 
+    def add_findings(self, found: list) -> None:
+        """Findings of a long file as they are found (see Linter.sink)."""
+        self._findings(found, None)
+
     def _findings(self, found: list, day: tuple | None) -> None:
         day_hash, visit = (hash(day), hash(day[:2])) if day is not None else (None, None)
         self.db.executemany(

@@ -100,3 +100,27 @@ def test_a_finding_is_pickled_whole(tmp_path):
     for d in found:
         again = pickle.loads(pickle.dumps(d, pickle.HIGHEST_PROTOCOL))
         assert (again, again.fix) == (d, d.fix)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_long_ndjson_file_sends_its_findings_to_disk_as_they_are_found(tmp_path, monkeypatch, jobs):
+    import random
+
+    from tests.test_speed import _export
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "export.ndjson").write_text(_export(random.Random(5)), encoding="utf-8")
+    args = ("-j", jobs, "--format", "json", "export.ndjson")
+    in_memory = _report(*args)
+
+    sent = []
+    original = DiskStore.add_findings
+    monkeypatch.setattr(DiskStore, "add_findings", lambda self, found: sent.append(len(found)) or original(self, found))
+    monkeypatch.setattr(cptlint.engine, "SPLIT_MIN_BYTES", 1)  # long enough to split, and so to keep on disk
+    monkeypatch.setattr(cptlint.engine, "PIECE_MAX_BYTES", 2000)  # many pieces
+    monkeypatch.setattr(cptlint.engine, "SPILL_FINDINGS", 3)
+    on_disk = _report(*args)
+
+    assert len(sent) > 5 and all(count >= 3 for count in sent)
+    assert on_disk == in_memory
+    assert len(json.loads(in_memory[1])) > sum(sent) > 0
