@@ -8,7 +8,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
-from xml.etree import ElementTree
 
 from cptlint import __version__
 from cptlint.checks import all_rules
@@ -214,6 +213,8 @@ def github(run: Run, style: Style) -> str:
 
 
 def junit(run: Run, style: Style) -> str:
+    from xml.etree import ElementTree  # here, not at the top: most runs report another format
+
     by_file: dict[str, list[Diagnostic]] = {path: [] for path in run.files}
     for d in run.diagnostics:
         by_file.setdefault(d.path, []).append(d)
