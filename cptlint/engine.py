@@ -490,16 +490,14 @@ class Linter:
                 self._add(result_of(owner), owner.doc, _placed(rule, finding), owner.id)
 
     def _rules_for(self, rules: list[Rule], services) -> list[Rule]:
-        """The rules that can have something to say about these lines (see Rule.requires),
+        """The rules that can have something to say about these lines (see Rule.applies),
         remembered by the codes billed: a run sees the same few combinations again and again."""
         key = (id(rules), *(s.code for s in services))
         chosen = self._rules_by_codes.get(key)
         if chosen is None:
-            codes = (self.policy.code(s.code) for s in services)
-            categories = {info.category for info in codes if info is not None}
             if len(self._rules_by_codes) > RULE_CHOICES_KEPT:
                 self._rules_by_codes.clear()
-            chosen = self._rules_by_codes[key] = [r for r in rules if r.requires <= categories]
+            chosen = self._rules_by_codes[key] = [r for r in rules if r.applies(key[1:], self.policy)]
         return chosen
 
     def _encounter_slots(self, doc: loader.Document, findings: list) -> list[tuple[tuple, object]]:

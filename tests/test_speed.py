@@ -228,7 +228,9 @@ def test_cache_misses_when_cptlints_own_code_changes(corpus, monkeypatch):
     assert entries() == 2 * first  # all misses, written anew
 
 
-def test_skipping_rules_by_the_categories_they_require_changes_no_finding(monkeypatch):
+def test_skipping_rules_by_the_codes_billed_changes_no_finding(monkeypatch):
+    """Rule.applies: a rule is skipped for lines whose codes leave it nothing to say. Every rule
+    fixture (each rule fails somewhere) and example is linted with and without the skipping."""
     from cptlint.checks import all_rules
     from cptlint.config import load_settings
     from cptlint.engine import Linter
@@ -236,13 +238,17 @@ def test_skipping_rules_by_the_categories_they_require_changes_no_finding(monkey
     from tests.conftest import REPO
 
     settings = load_settings(cwd=REPO)
+    linter = Linter(settings)
     files = collect([str(REPO / "tests" / "fixtures" / "rules"), str(REPO / "examples" / "visits")], settings)
-    skipping = [d.as_dict() for d in Linter(settings).lint_paths(files).diagnostics]
-    assert any(rule.requires for rule in all_rules())
+    skipping = [d.as_dict() for d in linter.lint_paths(files).diagnostics]
+    exercise = ("97110", "97112")  # an ordinary visit: no pair edit, no untimed or manual code
+    skipped = {r.code for r in all_rules() if r.scope != "input" and not r.applies(exercise, linter.policy)}
+    assert skipped >= {"MOD001", "MOD002", "MOD004", "UNT005", "UNT006", "UNT007", "PAY001", "REG004", "MAN001", "REG001"}
+    assert not {"UNT001", "UNT003", "DLV003"} & skipped
     for rule in all_rules():
-        monkeypatch.setattr(rule, "requires", frozenset())
+        monkeypatch.setattr(rule, "applies", classmethod(lambda cls, codes, policy: True))
     assert [d.as_dict() for d in Linter(settings).lint_paths(files).diagnostics] == skipping
-    assert {d["code"] for d in skipping} >= {"MAN004", "REG001", "DLV002", "MOD008", "DOC001"}
+    assert {d["code"] for d in skipping} >= {"MAN004", "REG001", "DLV002", "MOD008", "DOC001", "MOD001", "UNT006", "UNT005", "PAY001", "REG004", "DLV001", "DLV003"}
 
 
 def test_the_fast_check_refuses_a_keyword_it_does_not_know_and_follows_recursive_references():

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
+from cptlint.checks.shared import categories_of
 from cptlint.diagnostics import Severity
 from cptlint.fixes import Fix
 from cptlint.model import Day, Encounter, Place
@@ -39,6 +40,13 @@ class Rule:
     # Categories of service (rules/codes.yaml) that must all appear on the encounter's or day's lines
     # for the rule to have anything to say; the engine skips it elsewhere, unasked.
     requires: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def applies(cls, codes: tuple[str, ...], policy) -> bool:
+        """Whether lines billing these codes can give the rule anything to say, whatever their
+        units, modifiers, dates or notes: the engine asks once per combination of codes and
+        skips the rule where the answer is no. By default, every category in `requires` is billed."""
+        return cls.requires <= categories_of(codes, policy)
 
     def check(self, target: Encounter | Day, policy) -> Iterable[Finding]:  # pragma: no cover
         return ()

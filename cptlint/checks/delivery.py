@@ -9,7 +9,11 @@ from cptlint.model import Day, Encounter
 
 
 def _one_on_one(service, policy) -> bool:
-    info = policy.code(service.code)
+    return _is_one_on_one(service.code, policy)
+
+
+def _is_one_on_one(code: str, policy) -> bool:
+    info = policy.code(code)
     return bool(info and info.one_on_one)
 
 
@@ -55,6 +59,10 @@ class OneOnOneCodeInGroup(Rule):
     code = "DLV001"
     name = "one-on-one-code-in-group"
     severity = Severity.ERROR
+
+    @classmethod
+    def applies(cls, codes, policy) -> bool:
+        return any(_is_one_on_one(code, policy) for code in codes)
 
     def check(self, encounter: Encounter, policy):
         for service in encounter.services:
@@ -175,6 +183,10 @@ class OverlappingOneOnOne(Rule):
     name = "overlapping-one-on-one"
     severity = Severity.ERROR
     scope = "day"
+
+    @classmethod
+    def applies(cls, codes, policy) -> bool:
+        return sum(1 for code in codes if _is_one_on_one(code, policy) and policy.code(code).timed) >= 2
 
     def check(self, day: Day, policy):
         lines = [s for s in day.services if _one_on_one(s, policy) and is_timed(s, policy) and s.has_time_block]

@@ -9,6 +9,7 @@ from cptlint.checks.shared import (
     bypass_modifiers,
     category,
     cmt_overlap,
+    codes_paired,
     contiguous,
     overlap,
     pair_lines,
@@ -20,6 +21,11 @@ from cptlint.model import Day, Encounter, Service
 
 MODIFIER_FORM = re.compile(r"^[A-Z0-9]{2}$")
 MAX_MODIFIERS = 4
+
+def _paired(cls, codes: tuple[str, ...], policy) -> bool:
+    """applies() of the rules about NCCI pair edits: they need two codes an edit joins."""
+    return codes_paired(codes, policy)
+
 
 def _modifier_place(service: Service, modifier: str):
     return service.place("modifiers", service.modifiers.index(modifier))
@@ -90,6 +96,8 @@ class PairWithoutBypass(Rule):
     name = "pair-without-bypass"
     severity = Severity.ERROR
     scope = "day"
+
+    applies = classmethod(_paired)
 
     def check(self, day: Day, policy):
         for edit, first, second in pair_lines(day, policy):
@@ -175,6 +183,8 @@ class BypassOnColumnOne(Rule):
     severity = Severity.ERROR
     scope = "day"
     fixable = "unsafe"
+
+    applies = classmethod(_paired)
 
     def check(self, day: Day, policy):
         for edit, first, second in pair_lines(day, policy):
@@ -337,6 +347,8 @@ class BypassContradictsRecord(Rule):
     name = "bypass-contradicts-record"
     severity = Severity.ERROR
     scope = "day"
+
+    applies = classmethod(_paired)
 
     def check(self, day: Day, policy):
         for edit, first, second in pair_lines(day, policy):

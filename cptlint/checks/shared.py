@@ -25,6 +25,26 @@ def is_timed(service: Service, policy: Policy) -> bool:
     return bool(info and info.timed)
 
 
+def categories_of(codes, policy: Policy) -> set[str]:
+    """The categories of service of codes (unknown codes have none)."""
+    return {info.category for info in map(policy.code, codes) if info is not None}
+
+
+def timed_codes(codes, policy: Policy) -> list[str]:
+    """The codes that are timed, as often as they are billed."""
+    return [code for code in codes if (info := policy.code(code)) is not None and info.timed]
+
+
+def codes_paired(codes, policy: Policy) -> bool:
+    """Whether an NCCI pair edit, of any date, joins two of the codes."""
+    distinct = sorted(set(codes))
+    return any(
+        (first, second) in policy.pairs or (second, first) in policy.pairs
+        for i, first in enumerate(distinct)
+        for second in distinct[i + 1 :]
+    )
+
+
 def regions(service: Service, policy: Policy) -> set[str]:
     """The canonical regions a line treats (aliases resolved, unknown names left out)."""
     found = (policy.region(name) for name in service.regions)

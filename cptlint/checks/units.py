@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from cptlint.checks.base import Finding, Rule, register
-from cptlint.checks.shared import category, is_timed, timed_pools
+from cptlint.checks.shared import categories_of, category, is_timed, timed_codes, timed_pools
 from cptlint.diagnostics import Severity
 from cptlint.fixes import Fix, RemoveItem, SetScalar
 from cptlint.model import Day, Encounter, Service
@@ -37,6 +37,11 @@ def _sum_pools(day: Day, policy):
             first.setdefault(s.code, s)
         minutes, billed = dict(minutes), dict(billed)
         yield minutes, billed, first, TotalTimeAllowance(minutes)
+
+
+def _bills_timed(cls, codes: tuple[str, ...], policy) -> bool:
+    """applies() of the rules about timed minutes: they have nothing to say without a timed code."""
+    return bool(timed_codes(codes, policy))
 
 
 def _set_units(day: Day, finding_line: Service, target: dict[str, int], keep) -> Fix | None:
@@ -120,6 +125,8 @@ class UnitsExceedMinutes(Rule):
     scope = "day"
     fixable = "safe"
 
+    applies = classmethod(_bills_timed)
+
     def check(self, day: Day, policy):
         for minutes, billed, first, allowance in _pools(day, policy):
             if day.payer.time_rule == "total":
@@ -197,6 +204,8 @@ class UnitsSpreadAgainstRule(Rule):
     severity = Severity.ERROR
     scope = "day"
 
+    applies = classmethod(_bills_timed)
+
     def check(self, day: Day, policy):
         if day.payer.time_rule != "total":
             return
@@ -262,6 +271,8 @@ class TimedCodeWithoutMinutes(Rule):
     name = "timed-code-without-minutes"
     severity = Severity.ERROR
 
+    applies = classmethod(_bills_timed)
+
     def check(self, encounter: Encounter, policy):
         for service in encounter.services:
             if service.minutes is None and is_timed(service, policy):
@@ -322,6 +333,8 @@ class UnitsBelowMinutes(Rule):
     severity = Severity.WARNING
     scope = "day"
     fixable = "unsafe"
+
+    applies = classmethod(_bills_timed)
 
     def check(self, day: Day, policy):
         for minutes, billed, first, allowance in _pools(day, policy):
@@ -394,6 +407,10 @@ class UntimedCodeUnits(Rule):
     severity = Severity.ERROR
     scope = "day"
 
+    @classmethod
+    def applies(cls, codes, policy) -> bool:
+        return bool(categories_of(codes, policy) & UNTIMED_ONE_A_DAY)
+
     def check(self, day: Day, policy):
         running: dict[str, int] = defaultdict(int)
         for service in day.services:
@@ -458,6 +475,11 @@ class TimedCodeOnSeveralLines(Rule):
     severity = Severity.WARNING
     scope = "day"
     fixable = "safe"
+
+    @classmethod
+    def applies(cls, codes, policy) -> bool:
+        timed = timed_codes(codes, policy)
+        return len(set(timed)) < len(timed)
 
     def check(self, day: Day, policy):
         first: dict[str, Service] = {}
@@ -563,6 +585,10 @@ class UnitsAboveMue(Rule):
     name = "units-above-mue"
     severity = Severity.ERROR
     scope = "day"
+
+    @classmethod
+    def applies(cls, codes, policy) -> bool:
+        return any(code in policy.mue for code in codes)
 
     def check(self, day: Day, policy):
         if not policy.mue:
