@@ -525,20 +525,10 @@ class Linter:
             return
         if self.excerpts and doc is not None and doc.kind == "record":
             result.excerpts[span.line] = doc.text
+        fix = problem.fix if self.fixes else None
+        # by position (path, line, column, end line, end column, code, ...): made for every finding
         result.diagnostics.append(
-            Diagnostic(
-                path=result.path,
-                line=span.line,
-                column=span.column,
-                end_line=span.end_line,
-                end_column=span.end_column,
-                code=code,
-                severity=self.severities[code],
-                message=problem.message,
-                pointer=pointer_of(problem.parts),
-                encounter=encounter_id,
-                fix=problem.fix if self.fixes else None,
-            )
+            Diagnostic(result.path, *span, code, self.severities[code], problem.message, pointer_of(problem.parts), encounter_id, fix)
         )
 
     def _unreadable(self, path: str, err: OSError) -> FileResult:

@@ -545,7 +545,7 @@ def load_record(path: str, text: str, number: int, record: int) -> Document:
     value, index, problems = _parse_json_text(text, line_offset=number - 1)
     for problem in problems:
         problem.parts = (record,) + problem.parts
-    doc = Document(path=path, kind="record", text=text, root=value, problems=problems)
+    doc = Document(path, "record", text, value, problems)  # by position: made for every record
     doc.index = _Record(record, text, number, index)
     return doc
 
