@@ -52,11 +52,7 @@ class Service(_Located):
     own_provider: Provider | None = None
     response: str | None = None
     goal: str | None = None
-
-    @property
-    def provider(self) -> Provider | None:
-        """The rendering provider of this line: its own, or the encounter's."""
-        return self.own_provider or self.encounter.provider
+    provider: Provider | None = None  # who rendered the line: its own provider, else the encounter's
 
     @property
     def has_time_block(self) -> bool:
@@ -140,6 +136,7 @@ def build_encounter(doc: Document, parts: tuple, value: dict, payer: Payer, expe
     )
     for index, line in enumerate(value["services"]):
         get = line.get
+        own_provider = _provider(get("provider"))
         encounter.services.append(
             Service(
                 encounter,
@@ -155,9 +152,10 @@ def build_encounter(doc: Document, parts: tuple, value: dict, payer: Payer, expe
                 get("start"),
                 get("end"),
                 get("group", False),
-                _provider(get("provider")),  # own_provider
+                own_provider,
                 get("response"),
                 get("goal"),
+                own_provider or encounter.provider,
             )
         )
     return encounter
