@@ -189,7 +189,7 @@ class OverlappingOneOnOne(Rule):
         return sum(1 for code in codes if _is_one_on_one(code, policy) and policy.code(code).timed) >= 2
 
     def check(self, day: Day, policy):
-        lines = [s for s in day.services if _one_on_one(s, policy) and is_timed(s, policy) and s.has_time_block]
+        lines = [s for s in day.services if s.has_time_block and _one_on_one(s, policy) and is_timed(s, policy)]
         lines.sort(key=lambda s: s.start_minute)
         running: list = []  # blocks still open at the current start: a sweep, not every pair
         for later in lines:

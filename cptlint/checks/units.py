@@ -28,14 +28,15 @@ def _sum_pools(day: Day, policy):
     for lines in timed_pools(day, policy).values():
         if any(s.minutes is None for s in lines):
             continue
-        minutes: dict[str, int] = defaultdict(int)
-        billed: dict[str, int] = defaultdict(int)
+        minutes: dict[str, int] = {}
+        billed: dict[str, int] = {}
         first: dict[str, Service] = {}
         for s in lines:
-            minutes[s.code] += s.minutes
-            billed[s.code] += s.units
-            first.setdefault(s.code, s)
-        minutes, billed = dict(minutes), dict(billed)
+            if s.code in first:
+                minutes[s.code] += s.minutes
+                billed[s.code] += s.units
+            else:
+                minutes[s.code], billed[s.code], first[s.code] = s.minutes, s.units, s
         yield minutes, billed, first, TotalTimeAllowance(minutes)
 
 
