@@ -425,10 +425,12 @@ class TherapyModifier(Rule):
     def check(self, encounter: Encounter, policy):
         therapy = policy.modifiers.get("therapy", {})
         for service in encounter.services:
-            info = policy.code(service.code)
-            present = list(dict.fromkeys(m for m in service.modifiers if m in therapy))
+            present = [m for m in service.modifiers if m in therapy]
+            if len(present) > 1:
+                present = list(dict.fromkeys(present))  # a modifier written twice is MOD007's
             discipline = service.provider.discipline if service.provider else None
             if not present:
+                info = policy.code(service.code)
                 if info and info.therapy == "always" and encounter.payer.therapy_modifiers == "required":
                     expected = next((m for m, ds in therapy.items() if discipline in ds), None)
                     hint = f"add {expected}" if expected else "add GP, GO or GN"
@@ -441,8 +443,7 @@ class TherapyModifier(Rule):
                 yield Finding(_modifier_place(service, present[1]), f"{' and '.join(present)} on one line: a service belongs to one plan of care")
                 continue
             allowed = therapy[present[0]]
-            therapist = any(discipline in ds for ds in therapy.values())
-            if therapist and discipline not in allowed:
+            if discipline not in allowed and any(discipline in ds for ds in therapy.values()):  # a therapist of another discipline
                 yield Finding(
                     _modifier_place(service, present[0]),
                     f"{present[0]} is for {'/'.join(allowed)} services, but the line was rendered by a {discipline}",
