@@ -273,8 +273,10 @@ class DistinctAndXModifier(Rule):
         general = policy.modifiers.get("distinct_procedural", "59")
         specific = [m for m in policy.modifiers.get("bypass", ()) if m != general]
         for service in encounter.services:
+            if general not in service.modifiers:
+                continue
             both = [m for m in service.modifiers if m in specific]
-            if general in service.modifiers and both:
+            if both:
                 place = _modifier_place(service, general)
                 yield Finding(
                     place,
@@ -514,10 +516,12 @@ class AssistantModifier(Rule):
                         _modifier_place(service, modifier),
                         f"{modifier} goes with {spec['therapy']}: add {spec['therapy']} to this line",
                     )
-            discipline = service.provider.discipline if service.provider else None
-            info = policy.code(service.code)
-            if encounter.payer.assistant_modifiers != "required" or not (info and info.therapy != "never"):
+            if encounter.payer.assistant_modifiers != "required":
                 continue
+            info = policy.code(service.code)
+            if not (info and info.therapy != "never"):
+                continue
+            discipline = service.provider.discipline if service.provider else None
             for modifier, spec in assistant.items():
                 if discipline == spec["discipline"] and modifier not in service.modifiers:
                     yield Finding(
