@@ -457,12 +457,11 @@ class _Duplicates(Exception):
     pass
 
 
-def _pairs_first_wins(pairs):
-    value = {}
-    for key, item in pairs:
-        if key in value:
-            raise _Duplicates()
-        value[key] = item
+def _mapping_of_distinct_keys(pairs):
+    """An object's mapping; a repeated key sends the text to JsonIndex.build, where the first wins."""
+    value = dict(pairs)
+    if len(value) < len(pairs):
+        raise _Duplicates()
     return value
 
 
@@ -470,7 +469,7 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not a JSON value")
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_pairs_first_wins, parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(object_pairs_hook=_mapping_of_distinct_keys, parse_constant=_reject_constant)
 
 
 def _parse_json_text(text: str, line_offset: int = 0):
