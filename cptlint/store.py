@@ -122,8 +122,9 @@ def _sortable(text: str) -> bytes:
 
 
 class DiskStore:
-    """Everything in a temporary SQLite database that SQLite deletes when it is closed; only
-    sources not on disk (standard input) are kept as they are, to be read again."""
+    """Everything in a temporary SQLite database (its file is unlinked as soon as SQLite opens
+    it, so even a killed run leaves nothing behind); only sources not on disk (standard input)
+    are kept as they are, to be read again."""
 
     def __init__(self, source_of):
         import sqlite3
