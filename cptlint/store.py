@@ -133,7 +133,6 @@ class DiskStore:
         self.db = sqlite3.connect("")  # "": a private temporary database, on disk past its page cache
         self.db.executescript("pragma cache_size = -256;" + _TABLES)
         self.unsaved: dict[int, object] = {}  # sources that cannot be opened again by path
-        self.count = 0
 
     def add(self, index: int, source, day_keys: tuple, broken_days: frozenset, result) -> None:
         db = self.db
