@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from cptlint.checks.base import Finding, Rule, register
-from cptlint.checks.shared import category, is_timed, overlap, same_clinician
+from cptlint.checks.shared import category, is_timed, overlap, same_clinician, timed_codes
 from cptlint.diagnostics import Severity
 from cptlint.model import Day, Encounter
 
 
-def _one_on_one(service, policy) -> bool:
-    return _is_one_on_one(service.code, policy)
-
-
-def _is_one_on_one(code: str, policy) -> bool:
+def _one_on_one(code: str, policy) -> bool:
     info = policy.code(code)
     return bool(info and info.one_on_one)
 
@@ -62,11 +58,11 @@ class OneOnOneCodeInGroup(Rule):
 
     @classmethod
     def applies(cls, codes, policy) -> bool:
-        return any(_is_one_on_one(code, policy) for code in codes)
+        return any(_one_on_one(code, policy) for code in codes)
 
     def check(self, encounter: Encounter, policy):
         for service in encounter.services:
-            if service.group and _one_on_one(service, policy):
+            if service.group and _one_on_one(service.code, policy):
                 yield Finding(
                     service.place("group"),
                     f"{service.code} is a one-on-one code but was delivered to a group: bill 97150",
@@ -124,7 +120,7 @@ class GroupAndOneOnOneSameTime(Rule):
     def check(self, day: Day, policy):
         groups = [s for s in day.services if category(s, policy) == "group"]
         for service in day.services:
-            if not _one_on_one(service, policy):
+            if not _one_on_one(service.code, policy):
                 continue
             for group in groups:
                 if same_clinician(group, service) and overlap(group, service):
@@ -186,10 +182,10 @@ class OverlappingOneOnOne(Rule):
 
     @classmethod
     def applies(cls, codes, policy) -> bool:
-        return sum(1 for code in codes if _is_one_on_one(code, policy) and policy.code(code).timed) >= 2
+        return sum(1 for code in timed_codes(codes, policy) if _one_on_one(code, policy)) >= 2
 
     def check(self, day: Day, policy):
-        lines = [s for s in day.services if s.has_time_block and _one_on_one(s, policy) and is_timed(s, policy)]
+        lines = [s for s in day.services if s.has_time_block and _one_on_one(s.code, policy) and is_timed(s, policy)]
         lines.sort(key=lambda s: s.start_minute)
         running: list = []  # blocks still open at the current start: a sweep, not every pair
         for later in lines:
