@@ -144,12 +144,9 @@ class Linter:
         SPILL_MIN_FILES files or more, or with a long NDJSON file, keeps its findings, days and
         file names on disk; a long NDJSON file's findings go there as they are found."""
         head, sources = _peek(sources, SPILL_MIN_FILES)
-        if len(head) < SPILL_MIN_FILES and not any(_worth_splitting(s) for s in head):
-            store = MemoryStore()
-            self._lint_into(store, sources, jobs, progress)
-            return store.run()
-        store = DiskStore(file_source)
-        self.sink = store.add_findings
+        on_disk = len(head) >= SPILL_MIN_FILES or any(_worth_splitting(s) for s in head)
+        store = DiskStore(file_source) if on_disk else MemoryStore()
+        self.sink = store.add_findings if on_disk else None
         try:
             self._lint_into(store, sources, jobs, progress)
         finally:

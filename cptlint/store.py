@@ -13,6 +13,8 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 
+from cptlint.diagnostics import Diagnostic
+
 
 @dataclass
 class Run:
@@ -99,7 +101,7 @@ class MemoryStore:
             result.text = result.text or again.text
 
     def run(self) -> Run:
-        diagnostics = sorted((d for r in self.results for d in r.diagnostics), key=lambda d: d.sort_key())
+        diagnostics = sorted((d for r in self.results for d in r.diagnostics), key=Diagnostic.sort_key)
         flagged = {d.path for d in diagnostics}
         texts = {r.path: r.excerpts or r.text for r in self.results if r.path in flagged}
         return Run(diagnostics, [s.path for s in self.sources], texts)
