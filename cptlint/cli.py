@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 
 import click
@@ -60,7 +60,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     from cptlint import baseline
     from cptlint.config import ConfigError, load_settings, override
     from cptlint.diagnostics import Severity
-    from cptlint.engine import InternalError, Linter, Source, file_source
+    from cptlint.engine import InternalError, Linter, Source, batched, file_source
     from cptlint.loader import kind_of, sniff_kind
     from cptlint.policy import PolicyError
     from cptlint.reporters import REPORTERS, STREAMING, Style
@@ -124,8 +124,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
         with open(output, "w", encoding="utf-8") as out:
             out.writelines(pieces)
     else:
-        pieces = iter(pieces)
-        while batch := list(islice(pieces, ECHO_PIECES)):  # click.echo costs the same for one piece or many
+        for batch in batched(pieces, ECHO_PIECES):  # click.echo costs the same for one piece or many
             click.echo("".join(batch), nl=False, err=fix and stdin_name is not None)
     failing = any(d.severity >= settings.fail_on for d in run.diagnostics)
     sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)

@@ -250,7 +250,7 @@ class Linter:
         flight stays small; a run holding standard input or a long NDJSON file (split instead,
         see _lint_split) is checked here, in its turn."""
         with _pool(self, jobs) as pool:
-            chunks = _batched(sources, CHUNK_FILES)
+            chunks = batched(sources, CHUNK_FILES)
             pending: deque = deque()
 
             def send_next() -> None:
@@ -555,7 +555,8 @@ def _peek(items, count: int) -> tuple[list, object]:
     return head, chain(head, items)
 
 
-def _batched(items, size: int):
+def batched(items, size: int):
+    """Lists of size items at a time (the last may be shorter)."""
     items = iter(items)
     while chunk := list(islice(items, size)):
         yield chunk
