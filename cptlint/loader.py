@@ -591,6 +591,16 @@ class _Records:
 
 
 _SPACE = " \t\r\n"
+
+
+def _past_space(text: str, pos: int) -> int:
+    """The first offset from pos that is not JSON white space, stepped a character at a time:
+    JSON text has little of it, and a regular expression call costs more."""
+    while text[pos] in _SPACE:
+        pos += 1
+    return pos
+
+
 _WS = re.compile(r"[ \t\r\n]*")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _ATOM = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null")
@@ -652,8 +662,7 @@ class JsonIndex:
         return True, key_range, value
 
     def _members(self, start: int) -> dict | list | None:
-        """An object's {key: (key range, value range)} (first key wins) or an array's [value range].
-        White space is stepped over a character at a time: JSON text has little of it."""
+        """An object's {key: (key range, value range)} (first key wins) or an array's [value range]."""
         if start in self._children:
             return self._children[start]
         text, opening = self.text, self.text[start]
@@ -661,30 +670,20 @@ class JsonIndex:
             self._children[start] = None  # a scalar has no members
             return None
         members: dict | list = {} if opening == "{" else []
-        pos = start + 1
-        while text[pos] in _SPACE:
-            pos += 1
+        pos = _past_space(text, start + 1)
         while text[pos] not in "}]":
             if opening == "{":
                 name, key_end = _SCAN_STRING(text, pos + 1)
-                key_range, pos = (pos, key_end), key_end
-                while text[pos] in _SPACE:
-                    pos += 1
-                pos += 1  # the colon
-                while text[pos] in _SPACE:
-                    pos += 1
+                key_range = (pos, key_end)
+                pos = _past_space(text, _past_space(text, key_end) + 1)  # past the colon
             end = _SCAN_VALUE(text, pos)[1]
             if opening == "[":
                 members.append((pos, end))
             elif name not in members:
                 members[name] = (key_range, (pos, end))
-            pos = end
-            while text[pos] in _SPACE:
-                pos += 1
+            pos = _past_space(text, end)
             if text[pos] == ",":
-                pos += 1
-                while text[pos] in _SPACE:
-                    pos += 1
+                pos = _past_space(text, pos + 1)
         self._children[start] = members
         return members
 
