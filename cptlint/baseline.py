@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from cptlint.diagnostics import Diagnostic
 
@@ -23,8 +23,7 @@ class BaselineError(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Stale:
+class Stale(NamedTuple):
     path: str
     code: str
     pointer: str

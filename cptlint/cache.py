@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -58,8 +57,8 @@ class Cache:
                 (self.root.parent / ".gitignore").write_text("# Created by cptlint.\n*\n")
                 (self.root.parent / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n# cptlint's cache\n")
             folder.mkdir(exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=folder)
-            with os.fdopen(handle, "wb") as out:
+            temporary = folder / f"{key}.{os.getpid()}"  # this process's own; replaced whole, so no reader sees half
+            with open(temporary, "wb") as out:
                 pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, folder / key)
         except OSError:

@@ -18,11 +18,6 @@ from pathlib import Path
 from cptlint.diagnostics import Severity
 from cptlint.schema import did_you_mean
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 DEFAULT_PAYER = "medicare"
 # Never encounter files, even when named on the command line (pre-commit names every YAML file).
 ALWAYS_EXCLUDED = (
@@ -159,6 +154,12 @@ def read_config(path: Path) -> dict:
 
 
 def _read_toml(path: Path) -> dict:
+    # imported here: most runs (pre-commit's among them) find no configuration file to read
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:

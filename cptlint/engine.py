@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain, islice
 from pathlib import Path
+from typing import NamedTuple
 
 from cptlint import fixes as fixes_module
 from cptlint import loader, schema
@@ -45,12 +46,11 @@ _DISABLE_LINE = re.compile(r"#\s*cptlint:\s*disable=([A-Za-z0-9]+(?:\s*,\s*[A-Za
 _DISABLE_FILE = re.compile(r"^\s*#\s*cptlint:\s*disable-file\s*$")
 
 
-@dataclass(frozen=True)
-class Suppressions:
+class Suppressions(NamedTuple):
     """`# cptlint: disable=CODE[,CODE]` at the end of a line; `# cptlint: disable-file` alone on one."""
 
-    whole_file: bool = False
-    by_line: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    whole_file: bool
+    by_line: dict[int, tuple[str, ...]]
 
     @classmethod
     def parse(cls, text: str) -> Suppressions:
@@ -71,11 +71,10 @@ class Suppressions:
         return any(matches(code, selector) for selector in self.by_line.get(line, ()))
 
 
-NO_SUPPRESSIONS = Suppressions()  # shared by the many files without a directive; never changed
+NO_SUPPRESSIONS = Suppressions(False, {})  # shared by the many files without a directive; never changed
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     """A file to lint: its display path, and how to read its bytes when they are not the file at
     that path (stdin, a file being fixed, a test's text); kind overrides the suffix."""
 
@@ -584,8 +583,7 @@ def _lint_chunk(chunk: list[tuple[str, str | None, bool]]) -> list[tuple[tuple, 
     return [_worker._checked(Source(path, kind=kind), keep) for path, kind, keep in chunk]
 
 
-@dataclass(frozen=True, slots=True)
-class _Piece:
+class _Piece(NamedTuple):
     """A run of whole lines of an NDJSON file: bytes [start, end), the number of its first
     line and the index of its first record, and whether it begins or ends the file."""
 

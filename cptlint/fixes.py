@@ -11,43 +11,38 @@ fix inapplicable: the finding stays.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cptlint.diagnostics import Span
 from cptlint.loader import Document, LineMap
 
 
-@dataclass(frozen=True)
-class SetScalar:
+class SetScalar(NamedTuple):
     """Write text in place of the scalar at parts (its quotes, if any, are kept)."""
 
     parts: tuple
     text: str
 
 
-@dataclass(frozen=True)
-class RemoveItem:
+class RemoveItem(NamedTuple):
     """Remove the list item at parts, with its separator or its line."""
 
     parts: tuple
 
 
-@dataclass(frozen=True)
-class MoveItem:
+class MoveItem(NamedTuple):
     """Move the list item at parts, as written, to the end of the list at to."""
 
     parts: tuple
     to: tuple
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):
     description: str
     operations: tuple
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     start: int
     end: int
     text: str

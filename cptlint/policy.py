@@ -11,9 +11,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from cptlint import data, loader, schema
 from cptlint.validator import compile_schema
@@ -32,8 +33,7 @@ class PolicyError(Exception):
     """A rules file that cannot be used; the message names the file and the place."""
 
 
-@dataclass(frozen=True)
-class CodeInfo:
+class CodeInfo(NamedTuple):
     code: str
     label: str
     timed: bool
@@ -48,8 +48,7 @@ class CodeInfo:
         return self.spinal_regions is not None
 
 
-@dataclass(frozen=True)
-class PairEdit:
+class PairEdit(NamedTuple):
     column1: str
     column2: str
     modifier_indicator: int
@@ -66,8 +65,7 @@ class PairEdit:
         return not (self.deleted and date >= self.deleted)
 
 
-@dataclass(frozen=True)
-class Payer:
+class Payer(NamedTuple):
     name: str
     time_rule: str
     label: str = ""
@@ -76,23 +74,21 @@ class Payer:
     cmt_active_treatment: str = "optional"
     cmt_primary_diagnoses: tuple[str, ...] = ()
     modality_cap: int | None = None
-    covered_by_discipline: dict = field(default_factory=dict)
+    covered_by_discipline: dict = {}  # read, never written: one empty mapping serves every payer
 
     @property
     def title(self) -> str:
         return self.label or self.name
 
 
-@dataclass(frozen=True)
-class MueEdit:
+class MueEdit(NamedTuple):
     """A Medically Unlikely Edit: most units per line (indicator 1) or per date of service."""
 
     value: int
     per_line: bool = False
 
 
-@dataclass(frozen=True)
-class Region:
+class Region(NamedTuple):
     name: str
     spinal: bool
     dysfunction: str | None = None

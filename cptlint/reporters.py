@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 from cptlint import __version__
@@ -18,8 +18,7 @@ INFORMATION_URI = "https://github.com/cptlint/cptlint"
 EXCERPT_WIDTH = 100
 
 
-@dataclass(frozen=True)
-class Style:
+class Style(NamedTuple):
     color: bool = False
     quiet: bool = False
     statistics: bool = False

@@ -10,7 +10,6 @@ Two jobs, both driven by the schema so they never disagree:
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import re
 from functools import lru_cache
@@ -218,5 +217,7 @@ def _show(value) -> str:
 
 
 def did_you_mean(word: str, known) -> str:
+    import difflib  # only a misspelling needs it
+
     close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass
-from typing import ClassVar, Iterable
+from typing import ClassVar, Iterable, NamedTuple
 
 from cptlint.checks.shared import categories_of
 from cptlint.diagnostics import Severity
@@ -21,8 +20,7 @@ CODE_PATTERN = re.compile(r"^(SCH|UNT|MOD|REG|MAN|DLV|DOC|DX|PAY)[0-9]{3}$")
 SECTIONS = ("What it checks", "Why a payer cares", "Fails", "Passes", "Source")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     place: Place
     message: str
     fix: Fix | None = None  # only rules with `fixable` set propose one
