@@ -97,17 +97,18 @@ class _Source:
         return self.references[ref]
 
     def body(self, node, v: str, depth: int) -> list[str]:
-        """Lines, indented depth levels, that return False when v fails node."""
+        """Lines, indented depth levels, that return False when v fails node. The type is tested
+        first, so the keywords after it need not test it again (see _within and _unless_typed)."""
         pad = "    " * depth
         if node is True or node == {}:
             return []
         if node is False:
             return [f"{pad}return False"]
-        out: list[str] = []
+        out = _type(self, node["type"], node, v, depth) if "type" in node else []
         if any(k in node for k in OBJECT_KEYWORDS):
             out += self.object(node, v, depth)
         for keyword, argument in node.items():
-            if keyword in ANNOTATIONS or keyword in OBJECT_KEYWORDS or keyword in READ_BY_IF or keyword.startswith("x-"):
+            if keyword == "type" or keyword in ANNOTATIONS or keyword in OBJECT_KEYWORDS or keyword in READ_BY_IF or keyword.startswith("x-"):
                 continue
             make = _KEYWORDS.get(keyword)
             if make is None:
@@ -118,22 +119,22 @@ class _Source:
     def object(self, node: dict, v: str, depth: int) -> list[str]:
         """properties, patternProperties, additionalProperties and required, in one pass over
         the mapping's own keys (a mapping has far fewer keys than its schema names)."""
-        pad, inner = "    " * depth, "    " * (depth + 1)
+        out, depth = _within(node, "dict", v, depth)
+        pad = "    " * depth
         key, item = self.fresh("k"), self.fresh("i")
-        out = [f"{pad}if isinstance({v}, dict):"]
         for name in node.get("required", ()):
-            out += _fails(depth + 1, f"{name!r} not in {v}")
+            out += _fails(depth, f"{name!r} not in {v}")
         branches: list[str] = []
         for index, (name, sub) in enumerate(node.get("properties", {}).items()):
             test = "if" if index == 0 else "elif"
-            branches += [f"{inner}    {test} {key} == {name!r}:", *(self.body(sub, item, depth + 3) or [f"{inner}        pass"])]
-        rest = self.unnamed(node, key, item, depth + 3 if branches else depth + 2)
+            branches += [f"{pad}    {test} {key} == {name!r}:", *(self.body(sub, item, depth + 2) or [f"{pad}        pass"])]
+        rest = self.unnamed(node, key, item, depth + 2 if branches else depth + 1)
         if branches and rest:
-            branches += [f"{inner}    else:", *rest]
+            branches += [f"{pad}    else:", *rest]
         elif rest:
             branches = rest
         if branches:
-            out += [f"{inner}for {key}, {item} in {v}.items():", *branches]
+            out += [f"{pad}for {key}, {item} in {v}.items():", *branches]
         return out
 
     def unnamed(self, node: dict, key: str, item: str, depth: int) -> list[str]:
@@ -157,6 +158,23 @@ def _fails(depth: int, condition: str) -> list[str]:
     return [f"{pad}if {condition}:", f"{pad}    return False"]
 
 
+_SCHEMA_TYPE = {"dict": "object", "list": "array", "str": "string"}
+
+
+def _unless_typed(node, kind: str, v: str) -> str:
+    """The guard of a keyword that applies to values of one Python kind only: none where the
+    node's own type, tested first (see _Source.body), is that kind."""
+    return "" if node.get("type") == _SCHEMA_TYPE[kind] else f"isinstance({v}, {kind}) and "
+
+
+def _within(node, kind: str, v: str, depth: int) -> tuple[list[str], int]:
+    """The opening of a block for values of one Python kind, and the depth inside it: no block
+    where the node's own type, tested first, is that kind."""
+    if node.get("type") == _SCHEMA_TYPE[kind]:
+        return [], depth
+    return [f"{'    ' * depth}if isinstance({v}, {kind}):"], depth + 1
+
+
 def _type(source: _Source, argument, node, v: str, depth: int) -> list[str]:
     kinds = [argument] if isinstance(argument, str) else list(argument)
     return _fails(depth, "not (" + " or ".join(_TYPES[k].format(v=v) for k in kinds) + ")")
@@ -169,40 +187,43 @@ def _enum(source: _Source, argument, node, v: str, depth: int) -> list[str]:
 
 
 def _pattern(source: _Source, argument, node, v: str, depth: int) -> list[str]:
-    return _fails(depth, f"isinstance({v}, str) and {source.constant(re.compile(argument).search)}({v}) is None")
+    return _fails(depth, f"{_unless_typed(node, 'str', v)}{source.constant(re.compile(argument).search)}({v}) is None")
 
 
 def _format(source: _Source, argument, node, v: str, depth: int) -> list[str]:
     test = _FORMATS.get(argument)
     if test is None:
         raise ValueError(f"the fast validator does not know the format {argument!r}")
-    return _fails(depth, f"isinstance({v}, str) and not {source.constant(test)}({v})")
+    return _fails(depth, f"{_unless_typed(node, 'str', v)}not {source.constant(test)}({v})")
 
 
 def _bound(operator: str):
     def make(source: _Source, argument, node, v: str, depth: int) -> list[str]:
-        return _fails(depth, f"{_NUMBER.format(v=v)} and not {v} {operator} {source.constant(argument)}")
+        guard = "" if node.get("type") in ("integer", "number") else f"{_NUMBER.format(v=v)} and "
+        return _fails(depth, f"{guard}not {v} {operator} {source.constant(argument)}")
 
     return make
 
 
 def _size(kind: str, operator: str):
     def make(source: _Source, argument, node, v: str, depth: int) -> list[str]:
-        return _fails(depth, f"isinstance({v}, {kind}) and not len({v}) {operator} {argument!r}")
+        return _fails(depth, f"{_unless_typed(node, kind, v)}not len({v}) {operator} {argument!r}")
 
     return make
 
 
 def _items(source: _Source, argument, node, v: str, depth: int) -> list[str]:
-    pad, item = "    " * depth, source.fresh("i")
-    body = source.body(argument, item, depth + 2)
-    return [f"{pad}if isinstance({v}, list):", f"{pad}    for {item} in {v}:", *body] if body else []
+    opening, depth = _within(node, "list", v, depth)
+    item = source.fresh("i")
+    body = source.body(argument, item, depth + 1)
+    return [*opening, f"{'    ' * depth}for {item} in {v}:", *body] if body else []
 
 
 def _property_names(source: _Source, argument, node, v: str, depth: int) -> list[str]:
-    pad, key = "    " * depth, source.fresh("k")
-    body = source.body(argument, key, depth + 2)
-    return [f"{pad}if isinstance({v}, dict):", f"{pad}    for {key} in {v}:", *body] if body else []
+    opening, depth = _within(node, "dict", v, depth)
+    key = source.fresh("k")
+    body = source.body(argument, key, depth + 1)
+    return [*opening, f"{'    ' * depth}for {key} in {v}:", *body] if body else []
 
 
 def _ref(source: _Source, argument, node, v: str, depth: int) -> list[str]:
@@ -218,7 +239,6 @@ def _if(source: _Source, argument, node, v: str, depth: int) -> list[str]:
 
 
 _KEYWORDS = {
-    "type": _type,
     "propertyNames": _property_names,
     "items": _items,
     "enum": _enum,

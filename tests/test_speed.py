@@ -263,3 +263,17 @@ def test_the_fast_check_refuses_a_keyword_it_does_not_know_and_follows_recursive
     check = compile_schema(tree)
     assert check({"children": [{"children": []}, {}]})
     assert not check({"children": [{"children": [{"name": 1}]}]})
+
+
+def test_the_fast_check_applies_a_keyword_only_to_its_kind_of_value_with_or_without_a_type():
+    """A keyword's type guard is left out where the node's own type, tested first, makes it
+    needless; without a type, the guard stays and other kinds of value pass."""
+    from cptlint.validator import compile_schema
+
+    untyped = compile_schema({"pattern": "^a", "minimum": 3, "minLength": 2, "items": {"type": "string"}, "required": ["k"]})
+    assert all(untyped(v) for v in (5, "ab", [], ["x"], None, True, 2.5 + 1, {"k": 1}))
+    assert not any(untyped(v) for v in ("b", "a", 2, [1], {}))
+    typed = compile_schema({"type": "object", "required": ["k"], "properties": {"k": {"type": "integer", "minimum": 3}}})
+    assert typed({"k": 3}) and not typed({"k": 2}) and not typed({"k": True}) and not typed({}) and not typed([("k", 3)])
+    listed = compile_schema({"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^a"}})
+    assert listed(["a"]) and not listed([]) and not listed(["b"]) and not listed([1]) and not listed("a")
