@@ -611,10 +611,11 @@ _SCAN_STRING = json.decoder.scanstring  # (text, end) of the string whose openin
 class JsonIndex:
     """Where keys and values are written in valid JSON text, found when a finding asks.
 
-    A lookup walks down from the root, and each container it passes through is listed once
-    (its keys and items, with their offsets; the values in between are skipped by the standard
-    library's C scanner). A finding costs the containers on its path, not the whole text. A
-    duplicated key resolves to its first value, as the reader does.
+    A lookup walks down from the root, reading each container it passes through as far as the
+    member it needs (keys and items with their offsets; the values in between are stepped over
+    by the standard library's C scanner), and no further than any lookup before it read. A
+    finding costs the members before it on its path, not the whole text. A duplicated key
+    resolves to its first value, as the reader does.
     """
 
     def __init__(self, text: str, line_offset: int = 0):
@@ -622,7 +623,7 @@ class JsonIndex:
         self.line_offset = line_offset
         self.duplicates: list[tuple[tuple, Span]] = []
         self._lines: LineMap | None = None
-        self._children: dict[int, dict | list] = {}  # container offset -> its members' offsets
+        self._children: dict[int, list] = {}  # container offset -> its members read so far (see _member)
         self._root: tuple[int, int] | None = None
 
     def span(self, start: int, end: int) -> Span:
@@ -650,42 +651,52 @@ class JsonIndex:
         if self._root is None:  # valid JSON: the root value is the text less its white space
             start = _WS.match(self.text).end()
             self._root = (start, len(self.text.rstrip(_SPACE)))
-        value, key_range = self._root, None
+        (start, end), key_range = self._root, None
         for part in parts:
-            members = self._members(value[0])
-            if isinstance(members, dict) and isinstance(part, str) and part in members:
-                key_range, value = members[part]
-            elif isinstance(members, list) and isinstance(part, int) and 0 <= part < len(members):
-                key_range, value = None, members[part]
-            else:
-                return False, None, value
-        return True, key_range, value
+            member = self._member(start, part)
+            if member is None:
+                break
+            key_range, start = member
+            end = None  # read when asked: a container on the way needs only its start
+        else:
+            return True, key_range, (start, end if end is not None else _SCAN_VALUE(self.text, start)[1])
+        return False, None, (start, end if end is not None else _SCAN_VALUE(self.text, start)[1])
 
-    def _members(self, start: int) -> dict | list | None:
-        """An object's {key: (key range, value range)} (first key wins) or an array's [value range]."""
-        if start in self._children:
-            return self._children[start]
-        text, opening = self.text, self.text[start]
-        if opening not in "{[":
-            self._children[start] = None  # a scalar has no members
+    def _member(self, start: int, part) -> tuple[tuple[int, int] | None, int] | None:
+        """(the key range, or None in an array, and the value's offset) of member part of the
+        container at start; None where it has no such member. A container is read only as far as
+        the member asked for, and what was read is kept for the next finding: a finding on an
+        early key does not pay for the values after it."""
+        text = self.text
+        listing = self._children.get(start)
+        if listing is None:
+            if text[start] not in "{[":
+                return None  # a scalar has no members
+            # [an object's {key: (key range, value offset)} (first key wins) or an array's
+            # [value offset], where reading resumes, whether that is a value still to step over]
+            listing = self._children[start] = [{} if text[start] == "{" else [], _past_space(text, start + 1), False]
+        members = listing[0]
+        in_object = isinstance(members, dict)
+        if in_object != isinstance(part, str) or (not in_object and part < 0):
             return None
-        members: dict | list = {} if opening == "{" else []
-        pos = _past_space(text, start + 1)
-        while text[pos] not in "}]":
-            if opening == "{":
+        while (part not in members) if in_object else (part >= len(members)):
+            pos = listing[1]
+            if listing[2]:  # past the value last listed, and its comma
+                pos = _past_space(text, _SCAN_VALUE(text, pos)[1])
+                if text[pos] == ",":
+                    pos = _past_space(text, pos + 1)
+            if text[pos] in "}]":
+                listing[1], listing[2] = pos, False
+                return None
+            if in_object:
                 name, key_end = _SCAN_STRING(text, pos + 1)
-                key_range = (pos, key_end)
-                pos = _past_space(text, _past_space(text, key_end) + 1)  # past the colon
-            end = _SCAN_VALUE(text, pos)[1]
-            if opening == "[":
-                members.append((pos, end))
-            elif name not in members:
-                members[name] = (key_range, (pos, end))
-            pos = _past_space(text, end)
-            if text[pos] == ",":
-                pos = _past_space(text, pos + 1)
-        self._children[start] = members
-        return members
+                value = _past_space(text, _past_space(text, key_end) + 1)  # past the colon
+                members.setdefault(name, ((pos, key_end), value))
+            else:
+                value = pos
+                members.append(value)
+            listing[1], listing[2] = value, True
+        return members[part] if in_object else (None, members[part])
 
     def build(self):
         """Scan valid JSON that repeats a key; return its value (the first of each key wins)

@@ -342,6 +342,23 @@ def test_every_json_key_and_value_is_placed_where_it_is_written(value, indent, a
     assert index.closest((*next(iter(_paths(value))), "missing"), key=True) == index.exact(())[1]
 
 
+@settings(max_examples=200, deadline=None)
+@given(json_values, st.randoms(use_true_random=False))
+def test_json_places_do_not_depend_on_the_order_they_are_asked_in(value, random):
+    """A container is read only as far as the member asked for, and reading resumes there."""
+    text = json.dumps(value)
+    paths = list(_paths(value))
+    in_order = loader.JsonIndex(text)
+    expected = {parts: in_order.exact(parts) for parts in paths}
+    random.shuffle(paths)
+    shuffled = loader.JsonIndex(text)
+    for parts in paths:
+        assert shuffled.exact(parts) == expected[parts]
+        if isinstance(_at(value, parts), (dict, list)):  # a missing member: the container's place
+            assert shuffled.closest((*parts, "missing"), key=True) == expected[parts][1]
+            assert shuffled.closest((*parts, 99), key=False) == expected[parts][1]
+
+
 def _at(value, parts):
     for part in parts:
         value = value[part]
