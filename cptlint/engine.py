@@ -379,14 +379,16 @@ class Linter:
         piece = piece or _Piece(0, None, 1, 0, True, True)
         result = FileResult(path, ignored=self.settings.ignored_in_file(path))
         day: list[Encounter] = []
+        day_key = None
         day_start = (piece.start, piece.number, piece.record)  # (offset, line, record) where the day began
+        payers, default_payer = self.policy.payers, self.settings.payer
         head_end = None  # where the piece's second day begins
         offset, record = piece.start, piece.record - 1
         for number, raw in enumerate(lines, start=piece.number):
             line_start, offset = offset, offset + len(raw)
             if number == 1 and raw.startswith(BOM):
                 raw = raw[len(BOM) :]
-            if not raw.strip():
+            if not raw or raw.isspace():
                 continue
             record += 1
             try:
@@ -401,12 +403,12 @@ class Linter:
             value = doc.root
             if doc.is_readable:
                 found += self._record_schema_problems(value, record)
-            encounter_id = _text(value.get("id")) if isinstance(value, dict) else None
             if doc.is_readable and not found:
-                encounter = build_encounter(doc, (record,), value, self.policy.payers[value.get("payer", self.settings.payer)])
+                encounter = build_encounter(doc, (record,), value, payers[value.get("payer", default_payer)])
                 if not days_only:
                     self._check_encounter(encounter, found)
-                if day and _day_key(day[0]) != _day_key(encounter):
+                key, day_key = day_key, _day_key(encounter)
+                if day and key != day_key:
                     if piece.first or head_end is not None:
                         self._judge_day(day, lambda owner: result)
                     else:
@@ -415,7 +417,8 @@ class Linter:
                 if not day:
                     day_start = (line_start, number, record)
                 day.append(encounter)
-            if not days_only:
+            if found and not days_only:
+                encounter_id = _text(value.get("id")) if isinstance(value, dict) else None
                 for problem in found:
                     self._add(result, doc, problem, encounter_id)
             self._spill(result)
@@ -488,7 +491,7 @@ class Linter:
     def _rules_for(self, rules: list[Rule], services) -> list[Rule]:
         """The rules that can have something to say about these lines (see Rule.applies),
         remembered by the codes billed: a run sees the same few combinations again and again."""
-        key = (id(rules), *(s.code for s in services))
+        key = (id(rules), *[s.code for s in services])
         chosen = self._rules_by_codes.get(key)
         if chosen is None:
             if len(self._rules_by_codes) > RULE_CHOICES_KEPT:
