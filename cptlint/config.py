@@ -154,7 +154,7 @@ def read_config(path: Path) -> dict:
 
 
 def _read_toml(path: Path) -> dict:
-    # imported here: most runs (pre-commit's among them) find no configuration file to read
+    # imported here, not at the top: a run that finds no configuration file never needs it
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover

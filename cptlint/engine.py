@@ -407,8 +407,8 @@ class Linter:
                 encounter = build_encounter(doc, (record,), value, payers[value.get("payer", default_payer)])
                 if not days_only:
                     self._check_encounter(encounter, found)
-                key, day_key = day_key, _day_key(encounter)
-                if day and key != day_key:
+                previous_key, day_key = day_key, _day_key(encounter)
+                if day and previous_key != day_key:
                     if piece.first or head_end is not None:
                         self._judge_day(day, lambda owner: result)
                     else:
