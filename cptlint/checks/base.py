@@ -38,13 +38,17 @@ class Rule:
     # Categories of service (rules/codes.yaml) that must all appear on the encounter's or day's lines
     # for the rule to have anything to say; the engine skips it elsewhere, unasked.
     requires: ClassVar[frozenset[str]] = frozenset()
+    # Categories of which at least one must appear, when any are named.
+    requires_any: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def applies(cls, codes: tuple[str, ...], policy) -> bool:
         """Whether lines billing these codes can give the rule anything to say, whatever their
         units, modifiers, dates or notes: the engine asks once per combination of codes and
-        skips the rule where the answer is no. By default, every category in `requires` is billed."""
-        return cls.requires <= categories_of(codes, policy)
+        skips the rule where the answer is no. By default, every category in `requires` is
+        billed, and one of `requires_any`."""
+        categories = categories_of(codes, policy)
+        return cls.requires <= categories and (not cls.requires_any or not cls.requires_any.isdisjoint(categories))
 
     def check(self, target: Encounter | Day, policy) -> Iterable[Finding]:  # pragma: no cover
         return ()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cptlint.checks.base import Finding, Rule, register
-from cptlint.checks.shared import categories_of, category, is_billed
+from cptlint.checks.shared import category, is_billed
 from cptlint.diagnostics import Severity
 from cptlint.model import Encounter
 
@@ -58,9 +58,7 @@ class ModalityCap(Rule):
     name = "modality-cap"
     severity = Severity.WARNING
 
-    @classmethod
-    def applies(cls, codes, policy) -> bool:
-        return bool(categories_of(codes, policy) & set(MODALITIES))
+    requires_any = frozenset(MODALITIES)
 
     def check(self, encounter: Encounter, policy):
         cap = encounter.payer.modality_cap

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cptlint.checks.base import Finding, Rule, register
-from cptlint.checks.shared import categories_of, category, is_billed, regions, same_clinician_or_unknown
+from cptlint.checks.shared import category, is_billed, regions, same_clinician_or_unknown
 from cptlint.diagnostics import Severity
 from cptlint.model import Day, Encounter
 from cptlint.schema import did_you_mean
@@ -301,9 +301,7 @@ class RegionMissing(Rule):
     name = "region-missing"
     severity = Severity.ERROR
 
-    @classmethod
-    def applies(cls, codes, policy) -> bool:
-        return bool(categories_of(codes, policy) & {"manual_therapy", "cmt"})
+    requires_any = frozenset({"manual_therapy", "cmt"})
 
     def check(self, encounter: Encounter, policy):
         for service in encounter.services:

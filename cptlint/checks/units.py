@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from cptlint.checks.base import Finding, Rule, register
-from cptlint.checks.shared import categories_of, category, is_timed, timed_codes, timed_pools
+from cptlint.checks.shared import category, is_timed, timed_codes, timed_pools
 from cptlint.diagnostics import Severity
 from cptlint.fixes import Fix, RemoveItem, SetScalar
 from cptlint.model import Day, Encounter, Service
 from cptlint.timerules import TotalTimeAllowance, units_for
 
-UNTIMED_ONE_A_DAY = {"evaluation", "group", "modality_supervised", "cmt"}
+UNTIMED_ONE_A_DAY = frozenset({"evaluation", "group", "modality_supervised", "cmt"})
 
 
 def _pools(day: Day, policy):
@@ -408,9 +408,7 @@ class UntimedCodeUnits(Rule):
     severity = Severity.ERROR
     scope = "day"
 
-    @classmethod
-    def applies(cls, codes, policy) -> bool:
-        return bool(categories_of(codes, policy) & UNTIMED_ONE_A_DAY)
+    requires_any = UNTIMED_ONE_A_DAY
 
     def check(self, day: Day, policy):
         running: dict[str, int] = defaultdict(int)
