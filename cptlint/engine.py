@@ -214,8 +214,9 @@ class Linter:
             again.diagnostics = []  # its own findings are in the store already
             again_by_path[again.path] = again
             for encounter in again.encounters:
-                if store.shared(_day_key(encounter)):
-                    shared[_day_key(encounter)].append(encounter)
+                key = _day_key(encounter)
+                if store.shared(key):
+                    shared[key].append(encounter)
         for encounters in shared.values():
             self._judge_day(encounters, lambda owner: again_by_path[owner.doc.path])
         for again in again_by_path.values():

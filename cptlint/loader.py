@@ -651,16 +651,17 @@ class JsonIndex:
         if self._root is None:  # valid JSON: the root value is the text less its white space
             start = _WS.match(self.text).end()
             self._root = (start, len(self.text.rstrip(_SPACE)))
-        (start, end), key_range = self._root, None
+        (start, end), key_range, found = self._root, None, True
         for part in parts:
             member = self._member(start, part)
             if member is None:
+                key_range, found = None, False
                 break
             key_range, start = member
             end = None  # read when asked: a container on the way needs only its start
-        else:
-            return True, key_range, (start, end if end is not None else _SCAN_VALUE(self.text, start)[1])
-        return False, None, (start, end if end is not None else _SCAN_VALUE(self.text, start)[1])
+        if end is None:
+            end = _SCAN_VALUE(self.text, start)[1]
+        return found, key_range, (start, end)
 
     def _member(self, start: int, part) -> tuple[tuple[int, int] | None, int] | None:
         """(the key range, or None in an array, and the value's offset) of member part of the

@@ -22,6 +22,7 @@ from cptlint.model import Day, Encounter, Service
 MODIFIER_FORM = re.compile(r"^[A-Z0-9]{2}$")
 MAX_MODIFIERS = 4
 
+
 def _paired(cls, codes: tuple[str, ...], policy) -> bool:
     """applies() of the rules about NCCI pair edits: they need two codes an edit joins."""
     return codes_paired(codes, policy)
