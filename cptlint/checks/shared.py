@@ -90,13 +90,15 @@ def discipline(service: Service, policy: Policy) -> str | None:
 
 def timed_pools(day: Day, policy: Policy) -> dict[str | None, list[Service]]:
     """A day's timed lines, by discipline: PT and OT minutes are counted apart."""
-    if "timed_pools" not in day.memo:
-        pools: dict[str | None, list[Service]] = defaultdict(list)
+    pools = day.memo.get("timed_pools")
+    if pools is None:
+        pools = day.memo["timed_pools"] = {}
+        codes = policy.codes
         for service in day.services:
-            if is_timed(service, policy):
-                pools[discipline(service, policy)].append(service)
-        day.memo["timed_pools"] = pools
-    return day.memo["timed_pools"]
+            info = codes.get(service.code)
+            if info is not None and info.timed:
+                pools.setdefault(discipline(service, policy), []).append(service)
+    return pools
 
 
 def pair_lines(day: Day, policy: Policy) -> list:

@@ -15,29 +15,28 @@ from cptlint.timerules import TotalTimeAllowance, units_for
 UNTIMED_ONE_A_DAY = frozenset({"evaluation", "group", "modality_supervised", "cmt"})
 
 
-def _pools(day: Day, policy):
+def _pools(day: Day, policy) -> list[tuple[dict[str, int], dict[str, int], dict[str, Service], TotalTimeAllowance]]:
     """Per discipline: minutes and units summed per code, each code's first line, and what
     the minutes allow under the total-time rule. Pools where a timed line lacks minutes are
-    left to UNT003: their allowance is unknown."""
-    if "unit_pools" not in day.memo:
-        day.memo["unit_pools"] = list(_sum_pools(day, policy))
-    return day.memo["unit_pools"]
-
-
-def _sum_pools(day: Day, policy):
-    for lines in timed_pools(day, policy).values():
-        if any(s.minutes is None for s in lines):
-            continue
-        minutes: dict[str, int] = {}
-        billed: dict[str, int] = {}
-        first: dict[str, Service] = {}
-        for s in lines:
-            if s.code in first:
-                minutes[s.code] += s.minutes
-                billed[s.code] += s.units
+    left to UNT003: their allowance is unknown. Worked out once a day, for three rules."""
+    pools = day.memo.get("unit_pools")
+    if pools is None:
+        pools = day.memo["unit_pools"] = []
+        for lines in timed_pools(day, policy).values():
+            minutes: dict[str, int] = {}
+            billed: dict[str, int] = {}
+            first: dict[str, Service] = {}
+            for s in lines:
+                if s.minutes is None:
+                    break
+                if s.code in first:
+                    minutes[s.code] += s.minutes
+                    billed[s.code] += s.units
+                else:
+                    minutes[s.code], billed[s.code], first[s.code] = s.minutes, s.units, s
             else:
-                minutes[s.code], billed[s.code], first[s.code] = s.minutes, s.units, s
-        yield minutes, billed, first, TotalTimeAllowance(minutes)
+                pools.append((minutes, billed, first, TotalTimeAllowance(minutes)))
+    return pools
 
 
 def _bills_timed(cls, codes: tuple[str, ...], policy) -> bool:
