@@ -14,6 +14,8 @@ import datetime
 import re
 from collections.abc import Callable
 
+from cptlint.memo import Verdicts
+
 Check = Callable[[object], bool]
 
 ANNOTATIONS = {"$schema", "$id", "$defs", "title", "description", "default", "examples", "$comment"}
@@ -187,14 +189,14 @@ def _enum(source: _Source, argument, node, v: str, depth: int) -> list[str]:
 
 
 def _pattern(source: _Source, argument, node, v: str, depth: int) -> list[str]:
-    return _fails(depth, f"{_unless_typed(node, 'str', v)}{source.constant(re.compile(argument).search)}({v}) is None")
+    return _fails(depth, f"{_unless_typed(node, 'str', v)}not {source.constant(Verdicts(re.compile(argument).search))}[{v}]")
 
 
 def _format(source: _Source, argument, node, v: str, depth: int) -> list[str]:
     test = _FORMATS.get(argument)
     if test is None:
         raise ValueError(f"the fast validator does not know the format {argument!r}")
-    return _fails(depth, f"{_unless_typed(node, 'str', v)}not {source.constant(test)}({v})")
+    return _fails(depth, f"{_unless_typed(node, 'str', v)}not {source.constant(Verdicts(test))}[{v}]")
 
 
 def _bound(operator: str):

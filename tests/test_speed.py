@@ -277,3 +277,21 @@ def test_the_fast_check_applies_a_keyword_only_to_its_kind_of_value_with_or_with
     assert typed({"k": 3}) and not typed({"k": 2}) and not typed({"k": True}) and not typed({}) and not typed([("k", 3)])
     listed = compile_schema({"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^a"}})
     assert listed(["a"]) and not listed([]) and not listed(["b"]) and not listed([1]) and not listed("a")
+
+
+def test_remembered_verdicts_answer_as_the_test_does_and_stay_bounded():
+    """Patterns and formats are asked once per distinct text; the memory of them is emptied
+    when full, so a stream of new texts keeps it flat, and the answers stay the test's."""
+    from cptlint.memo import Verdicts
+    from cptlint.validator import compile_schema
+
+    asked = []
+    even = Verdicts(lambda text: asked.append(text) or len(text) % 2 == 0)
+    assert [even[t] for t in ("ab", "abc", "ab", "abc")] == [True, False, True, False]
+    assert asked == ["ab", "abc"]
+    texts = [str(n) for n in range(3 * Verdicts.LIMIT)]
+    assert [even[t] for t in texts] == [len(t) % 2 == 0 for t in texts]
+    assert len(even) <= Verdicts.LIMIT
+    dated = compile_schema({"type": "string", "format": "date", "pattern": "^2026"})
+    for _ in range(2):  # asked again: answered from memory, alike
+        assert dated("2026-02-28") and not dated("2026-02-30") and not dated("2025-01-01") and not dated("2026-1-1")

@@ -6,11 +6,12 @@ import re
 
 from cptlint.checks.base import Finding, Rule, register
 from cptlint.diagnostics import Severity
+from cptlint.memo import Verdicts
 from cptlint.model import Encounter
 
 # Letter, digit, letter or digit; then optionally a dot and 1-4 letters or digits (S13.4XXA,
 # M1A.0110 and U07.1 are valid forms).
-ICD10CM_FORM = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+WELL_FORMED = Verdicts(re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$").match)  # the form of an ICD-10-CM code
 
 
 @register
@@ -59,8 +60,8 @@ class MalformedDiagnosis(Rule):
 
     def check(self, encounter: Encounter, policy):
         for index, code in enumerate(encounter.diagnoses):
-            if not ICD10CM_FORM.match(code):
-                hint = f' (did you mean "{code.upper()}"?)' if ICD10CM_FORM.match(code.upper()) else ""
+            if not WELL_FORMED[code]:
+                hint = f' (did you mean "{code.upper()}"?)' if WELL_FORMED[code.upper()] else ""
                 yield Finding(encounter.place("diagnoses", index), f'"{code}" is not an ICD-10-CM code{hint}')
 
 

@@ -17,9 +17,10 @@ from cptlint.checks.shared import (
 )
 from cptlint.diagnostics import Severity
 from cptlint.fixes import Fix, MoveItem, RemoveItem
+from cptlint.memo import Verdicts
 from cptlint.model import Day, Encounter, Service
 
-MODIFIER_FORM = re.compile(r"^[A-Z0-9]{2}$")
+WELL_FORMED = Verdicts(re.compile(r"^[A-Z0-9]{2}$").match)  # a modifier is two capital letters or digits
 MAX_MODIFIERS = 4
 
 
@@ -578,8 +579,8 @@ class MalformedModifier(Rule):
         for service in encounter.services:
             seen: set[str] = set()
             for index, modifier in enumerate(service.modifiers):
-                if not MODIFIER_FORM.match(modifier):
-                    hint = f' (did you mean "{modifier.upper()}"?)' if MODIFIER_FORM.match(modifier.upper()) else ""
+                if not WELL_FORMED[modifier]:
+                    hint = f' (did you mean "{modifier.upper()}"?)' if WELL_FORMED[modifier.upper()] else ""
                     yield Finding(service.place("modifiers", index), f'modifier "{modifier}" is not two capital letters or digits{hint}')
                 elif modifier in seen:
                     yield Finding(service.place("modifiers", index), f"modifier {modifier} appears twice on this line")
