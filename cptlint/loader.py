@@ -93,11 +93,15 @@ class Document:
         return not self.problems or not any(p.code == "SCH001" for p in self.problems)
 
 
+_NEWLINE = re.compile("\n")
+
+
 class LineMap:
     """Turns character offsets into 1-based line and column."""
 
     def __init__(self, text: str):
-        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        # an NDJSON record is one line: nothing to find
+        self.starts = [0, *[m.end() for m in _NEWLINE.finditer(text)]] if "\n" in text else [0]
 
     def position(self, offset: int) -> tuple[int, int]:
         row = bisect.bisect_right(self.starts, offset) - 1

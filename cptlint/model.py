@@ -89,19 +89,19 @@ class Encounter(_Located):
         return self
 
 
-@dataclass(eq=False)
 class Day:
-    """Every encounter of one patient on one date of service, across all files in the run."""
+    """Every encounter of one patient on one date of service, across all files in the run.
+    A plain class: one is made for every day judged, most of them of one encounter."""
 
-    patient: str | None
-    date: str
-    payer: Payer
-    encounters: list[Encounter]
-    memo: dict = field(default_factory=dict, repr=False)  # what several day rules compute alike
-    services: list[Service] = field(init=False, repr=False)
+    __slots__ = ("patient", "date", "payer", "encounters", "services", "memo")
 
-    def __post_init__(self):
-        self.services = [s for e in self.encounters for s in e.services]
+    def __init__(self, patient: str | None, date: str, payer: Payer, encounters: list[Encounter]):
+        self.patient = patient
+        self.date = date
+        self.payer = payer
+        self.encounters = encounters
+        self.services: list[Service] = encounters[0].services if len(encounters) == 1 else [s for e in encounters for s in e.services]
+        self.memo: dict = {}  # what several day rules compute alike
 
 
 def _minute(text: str | None) -> int | None:
