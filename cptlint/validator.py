@@ -22,11 +22,13 @@ ANNOTATIONS = {"$schema", "$id", "$defs", "title", "description", "default", "ex
 OBJECT_KEYWORDS = ("properties", "additionalProperties", "patternProperties", "required")
 READ_BY_IF = ("then", "else")
 
+# Exact types: the readers make plain dicts, lists, strings and ints, and an exact test is the
+# cheapest. A subclass (which no reader makes) gets a no, and jsonschema then answers in full.
 _TYPES = {
-    "object": "isinstance({v}, dict)",
-    "array": "isinstance({v}, list)",
-    "string": "isinstance({v}, str)",
-    "integer": "(isinstance({v}, int) and not isinstance({v}, bool))",
+    "object": "type({v}) is dict",
+    "array": "type({v}) is list",
+    "string": "type({v}) is str",
+    "integer": "type({v}) is int",
     "number": "(isinstance({v}, (int, float)) and not isinstance({v}, bool))",
     "boolean": "isinstance({v}, bool)",
     "null": "{v} is None",

@@ -295,3 +295,17 @@ def test_remembered_verdicts_answer_as_the_test_does_and_stay_bounded():
     dated = compile_schema({"type": "string", "format": "date", "pattern": "^2026"})
     for _ in range(2):  # asked again: answered from memory, alike
         assert dated("2026-02-28") and not dated("2026-02-30") and not dated("2025-01-01") and not dated("2026-1-1")
+
+
+def test_a_value_of_a_subclassed_type_is_left_to_jsonschema():
+    """The fast check tests exact types; a subclass of str or dict gets a no from it, and the
+    full validator, which accepts it, has the last word."""
+    from cptlint import schema
+    from cptlint.validator import compile_schema
+
+    class Text(str):
+        pass
+
+    check = compile_schema({"type": "object", "properties": {"id": {"type": "string"}, "n": {"type": "integer"}}})
+    assert check({"id": "E", "n": 1}) and not check({"id": Text("E")}) and not check({"n": True})
+    assert schema.validate({"id": Text("E"), "date": "2026-03-14", "services": [{"code": "97110", "units": 1}]}, definition="encounter") == []

@@ -273,10 +273,10 @@ class DistinctAndXModifier(Rule):
 
     def check(self, encounter: Encounter, policy):
         general = policy.modifiers.get("distinct_procedural", "59")
-        specific = [m for m in policy.modifiers.get("bypass", ()) if m != general]
         for service in encounter.services:
             if general not in service.modifiers:
                 continue
+            specific = [m for m in policy.modifiers.get("bypass", ()) if m != general]
             both = [m for m in service.modifiers if m in specific]
             if both:
                 place = _modifier_place(service, general)

@@ -16,12 +16,12 @@ def is_billed(service: Service) -> bool:
 
 
 def category(service: Service, policy: Policy) -> str | None:
-    info = policy.code(service.code)
+    info = policy.codes.get(service.code)
     return info.category if info else None
 
 
 def is_timed(service: Service, policy: Policy) -> bool:
-    info = policy.code(service.code)
+    info = policy.codes.get(service.code)
     return bool(info and info.timed)
 
 
