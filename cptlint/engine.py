@@ -30,7 +30,8 @@ from cptlint.store import DiskStore, MemoryStore, Run
 MAX_FIX_ROUNDS = 10
 PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
 SPLIT_MIN_BYTES = 4 << 20  # an NDJSON file this long is split over the worker processes
-PIECE_MAX_BYTES = 16 << 20  # and in pieces no longer than this: a piece's findings are held until it is done
+PIECE_MAX_BYTES = 4 << 20  # and in pieces no longer than this: a piece's findings are held until it is done, and
+# the last piece to finish runs alone while the other workers wait (half a piece, on average)
 SPILL_FINDINGS = 1000  # a streamed file's findings go to the run's store this many at a time
 RULE_CHOICES_KEPT = 4096  # combinations of codes whose rules are remembered (see _rules_for)
 SPILL_MIN_FILES = 200  # a run of this many files, or with a long NDJSON file, keeps its findings on disk

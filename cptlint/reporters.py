@@ -114,6 +114,7 @@ def json_chunks(run: Run, style: Style):
 
 
 _quoted = json.encoder.encode_basestring  # a JSON string, as json.dumps(ensure_ascii=False) writes it
+_QUOTED_SEVERITY = {severity: _quoted(str(severity)) for severity in Severity}
 
 
 def _json_item(d: Diagnostic) -> str:
@@ -123,7 +124,7 @@ def _json_item(d: Diagnostic) -> str:
     return (
         f'{{\n    "path": {_quoted(d.path)},\n    "line": {d.line},\n    "column": {d.column},\n'
         f'    "end_line": {d.end_line},\n    "end_column": {d.end_column},\n    "code": {_quoted(d.code)},\n'
-        f'    "severity": {_quoted(str(d.severity))},\n    "message": {_quoted(d.message)},\n'
+        f'    "severity": {_QUOTED_SEVERITY[d.severity]},\n    "message": {_quoted(d.message)},\n'
         f'    "pointer": {_quoted(d.pointer)},\n    "encounter": {encounter}\n  }}'
     )
 
