@@ -350,7 +350,7 @@ class Linter:
         broken = {_slot_of(p.parts, slot_set) for p in problems}
         if None in broken:  # a problem with the file as a whole
             broken = {parts for parts, _ in slots}
-        ids = {parts: _text(value.get("id")) if isinstance(value, dict) else None for parts, value in slots}
+        ids = {parts: _id_of(value) for parts, value in slots}
         result.broken_days = frozenset(
             (value["patient"], _text(value.get("date")))
             for parts, value in slots
@@ -359,9 +359,9 @@ class Linter:
         for parts, value in slots:
             if parts in broken:
                 continue
-            payer = self.policy.payers[value.get("payer", self.settings.payer)]
+            typed = self._records.convert(value)
             expect = doc.root.get("expect", ()) if parts[:1] == ("encounters",) else ()
-            encounter = build_encounter(doc, parts, value, payer, expect)
+            encounter = build_encounter(doc, parts, typed, self.policy.payers[typed.payer or self.settings.payer], expect)
             result.encounters.append(encounter)
             self._check_encounter(encounter, findings)
         for problem in findings:
@@ -383,7 +383,7 @@ class Linter:
         day: list[Encounter] = []
         day_key = None
         day_start = (piece.start, piece.number, piece.record)  # (offset, line, record) where the day began
-        payers, default_payer = self.policy.payers, self.settings.payer
+        payers, default_payer, read = self.policy.payers, self.settings.payer, self._records.read
         head_end = None  # where the piece's second day begins
         offset, record = piece.start, piece.record - 1
         for number, raw in enumerate(lines, start=piece.number):
@@ -400,13 +400,18 @@ class Linter:
                     span = Span(number, err.start + 1, number, err.start + 2)
                     self._add(result, None, loader.Problem("SCH001", "not UTF-8 text: a byte cannot be read", (record,), span), None)
                 continue
-            doc = loader.load_record(path, text, number, record)
-            found = list(doc.problems)
-            value = doc.root
-            if doc.is_readable:
-                found += self._record_schema_problems(value, record)
-            if doc.is_readable and not found:
-                encounter = build_encounter(doc, (record,), value, payers[value.get("payer", default_payer)])
+            typed = read(text)
+            if typed is not None:  # a clean record, read in one pass
+                doc, found = loader.record_document(path, text, number, record), []
+            else:  # the ordinary way, which says what is wrong, if anything
+                doc = loader.load_record(path, text, number, record)
+                found = list(doc.problems)
+                if doc.is_readable:
+                    found += self._record_schema_problems(doc.root, record)
+                    if not found:
+                        typed = self._records.convert(doc.root)
+            if typed is not None:
+                encounter = build_encounter(doc, (record,), typed, payers[typed.payer or default_payer])
                 if not days_only:
                     self._check_encounter(encounter, found)
                 previous_key, day_key = day_key, _day_key(encounter)
@@ -420,7 +425,7 @@ class Linter:
                     day_start = (line_start, number, record)
                 day.append(encounter)
             if found and not days_only:
-                encounter_id = _text(value.get("id")) if isinstance(value, dict) else None
+                encounter_id = typed.id if typed is not None else _id_of(doc.root)
                 for problem in found:
                     self._add(result, doc, problem, encounter_id)
             self._spill(result)
@@ -463,6 +468,11 @@ class Linter:
         if self.sink is not None and len(result.diagnostics) >= SPILL_FINDINGS:
             self.sink(result.diagnostics)
             result.diagnostics = []
+
+    @cached_property
+    def _records(self):
+        """The typed reader of one encounter, made when the first encounter is read."""
+        return schema.record_reader(self.payer_names)
 
     @cached_property
     def _record_is_valid(self):
@@ -712,6 +722,11 @@ def _day_key(encounter: Encounter) -> tuple:
     """(patient, date, payer): an encounter without a patient is a day of its own."""
     who = encounter.patient if encounter.patient is not None else ("encounter", encounter.doc.path, encounter.parts)
     return (who, encounter.date, encounter.payer.name)
+
+
+def _id_of(value) -> str | None:
+    """An encounter's id as text, from whatever its value is."""
+    return _text(value.get("id")) if isinstance(value, dict) else None
 
 
 def _text(value) -> str | None:

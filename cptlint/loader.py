@@ -553,6 +553,13 @@ def load_record(path: str, text: str, number: int, record: int) -> Document:
     return doc
 
 
+def record_document(path: str, text: str, number: int, record: int) -> Document:
+    """A clean NDJSON line read elsewhere (records.py): its text, to place a finding by."""
+    doc = Document(path, "record", text)
+    doc.index = _Record(record, text, number)
+    return doc
+
+
 class _Record:
     """Positions of one NDJSON record, addressed with its /record prefix; its text is indexed
     when a finding first asks (most records have none)."""

@@ -111,50 +111,47 @@ def _minute(text: str | None) -> int | None:
     return int(hours) * 60 + int(minutes)
 
 
-def _provider(value: dict | None) -> Provider | None:
-    if value is None:
-        return None
-    return Provider(npi=value.get("npi"), discipline=value.get("discipline"))
+def _provider(record) -> Provider | None:
+    return None if record is None else Provider(record.npi, record.discipline)
 
 
-def build_encounter(doc: Document, parts: tuple, value: dict, payer: Payer, expect=()) -> Encounter:
-    """A typed encounter from a schema-valid mapping. Arguments go by position, in the order the
-    fields are declared: with sixteen fields, naming them costs three times as much, and this
-    runs for every encounter."""
-    get = value.get
+def build_encounter(doc: Document, parts: tuple, record, payer: Payer, expect=()) -> Encounter:
+    """A typed encounter from its record (records.py: a schema-valid encounter whose absent
+    fields are None). Arguments go by position, in the order the fields are declared: with
+    sixteen fields, naming them costs three times as much, and this runs for every encounter."""
     encounter = Encounter(
         doc,
         parts,
-        value["id"],
-        value["date"],
+        record.id,
+        record.date,
         payer,
-        get("patient"),
-        _provider(get("provider")),
-        tuple(get("diagnoses", ())),  # diagnoses
+        record.patient,
+        _provider(record.provider),
+        record.diagnoses or (),
         [],  # services
-        tuple(get("expect", expect)),
+        tuple(expect) if record.expect is None else record.expect,
     )
-    for index, line in enumerate(value["services"]):
-        get = line.get
-        own_provider = _provider(get("provider"))
-        encounter.services.append(
+    services = encounter.services
+    for index, line in enumerate(record.services):
+        own_provider = _provider(line.provider)
+        services.append(
             Service(
                 encounter,
                 index,
                 parts + ("services", index),
-                line["code"],
-                line["units"],
-                get("minutes"),
-                tuple(get("modifiers", ())),
-                tuple(get("regions", ())),
-                tuple(get("techniques", ())),
-                tuple(get("diagnosis_pointers", ())),
-                get("start"),
-                get("end"),
-                get("group", False),
+                line.code,
+                line.units,
+                line.minutes,
+                line.modifiers or (),
+                line.regions or (),
+                line.techniques or (),
+                line.diagnosis_pointers or (),
+                line.start,
+                line.end,
+                line.group or False,
                 own_provider,
-                get("response"),
-                get("goal"),
+                line.response,
+                line.goal,
                 own_provider or encounter.provider,
             )
         )

@@ -105,6 +105,14 @@ def _schema(payers: tuple[str, ...], definition: str | None) -> dict:
 
 
 @lru_cache(maxsize=8)
+def record_reader(payers: tuple[str, ...]):
+    """The typed reader of one encounter (records.py), with the payer names of this run."""
+    from cptlint.records import RecordReader
+
+    return RecordReader(_schema(tuple(sorted(payers)), "encounter"))
+
+
+@lru_cache(maxsize=8)
 def fast_check(payers: tuple[str, ...], definition: str | None):
     """Whether a value is valid, answered fast; validate() says what is wrong."""
     return compile_schema(_schema(tuple(sorted(payers)), definition))

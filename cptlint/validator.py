@@ -48,7 +48,7 @@ def _is_date(value: str) -> bool:
     return True
 
 
-_FORMATS: dict[str, Callable[[str], bool]] = {"date": _is_date}
+FORMATS: dict[str, Callable[[str], bool]] = {"date": _is_date}
 
 
 def _in_enum(value, options) -> bool:
@@ -195,7 +195,7 @@ def _pattern(source: _Source, argument, node, v: str, depth: int) -> list[str]:
 
 
 def _format(source: _Source, argument, node, v: str, depth: int) -> list[str]:
-    test = _FORMATS.get(argument)
+    test = FORMATS.get(argument)
     if test is None:
         raise ValueError(f"the fast validator does not know the format {argument!r}")
     return _fails(depth, f"{_unless_typed(node, 'str', v)}not {source.constant(Verdicts(test))}[{v}]")

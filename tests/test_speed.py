@@ -188,11 +188,8 @@ def _mutations():
 BASE, EDITS = _mutations()
 
 
-@settings(max_examples=400, deadline=None)
-@given(EDITS)
-def test_fast_check_agrees_with_jsonschema(edits):
-    from cptlint import schema
-
+def edited(edits) -> dict:
+    """BASE with each (path, value) edit made where its path still leads."""
     doc = copy.deepcopy(BASE)
     for path, value in edits:
         node = doc
@@ -207,6 +204,15 @@ def test_fast_check_agrees_with_jsonschema(edits):
                 node[path[-1]] = value
         elif isinstance(node, list) and isinstance(path[-1], int) and path[-1] < len(node) and value != "<delete>":
             node[path[-1]] = value
+    return doc
+
+
+@settings(max_examples=400, deadline=None)
+@given(EDITS)
+def test_fast_check_agrees_with_jsonschema(edits):
+    from cptlint import schema
+
+    doc = edited(edits)
     payers = ("commercial", "medicare")
     fast = schema.fast_check(payers, None)(doc)
     slow = not list(schema._validator(payers, None).iter_errors(doc))

@@ -1,0 +1,178 @@
+"""Encounters as typed records, read and checked against the schema in one pass in C (msgspec).
+
+The record types are made from the encounter schema (its types, required keys, patterns, enums,
+bounds, lengths and formats), so the schema stays the one source of truth: a keyword this module
+does not know is refused when the types are made, as validator.py refuses it.
+
+Two uses:
+- An NDJSON record is decoded straight from its text (`RecordReader.read`): one C pass instead
+  of the JSON decoder's dicts, the schema check and the typing after them. The answer is the
+  record, or None for "not vouched for": an error, an `x-` note, a key written twice, 2.0 for a
+  whole number. The engine reads such a record the ordinary way (loader, schema), which says
+  what is wrong, if anything. So the reader may refuse what the schema allows, never the reverse.
+- A schema-valid mapping of a YAML or JSON file becomes the same record (`RecordReader.convert`),
+  so one builder makes every typed encounter (model.build_encounter).
+"""
+
+from __future__ import annotations
+
+import keyword
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec.structs import astuple
+
+from cptlint.memo import Verdicts
+from cptlint.validator import ANNOTATIONS, FORMATS
+
+_MEANINGS = {"x-cptlint-message"}  # read by schema.py for messages; no bearing on validity
+_OBJECT_IGNORED = {"patternProperties", "additionalProperties"}  # other keys are refused anyway, see _keys_read
+
+
+class RecordReader:
+    """Record types made from one definition of a schema, and the two ways to fill them."""
+
+    def __init__(self, root: dict):
+        self.root = root
+        self.by_reference: dict[str, object] = {}
+        self.nested: dict[type, tuple[tuple[int, bool], ...]] = {}  # struct type: (field index, is a list) of its structs
+        self.type = self.translate(root)
+        self._decode = msgspec.json.Decoder(self.type).decode
+
+    def read(self, text: str):
+        """The record of one line of JSON text, or None when the reader cannot vouch for it.
+
+        Keys that are repeated or not in the schema are skipped by the decoder, so the keys it
+        read are counted against the text's `":`: every key of a text without white space before
+        a colon ends in one, and the text has more only if a key is repeated or unknown (or a
+        string holds `":`, which merely sends the record the ordinary way)."""
+        try:
+            record = self._decode(text)
+        except msgspec.MsgspecError:
+            return None
+        if " :" in text or "\t:" in text or "\r:" in text or text.count('":') != self._keys_read(record):
+            return None
+        return record
+
+    def convert(self, value: dict):
+        """The record of a mapping the schema check passed (keys outside the schema are `x-` notes)."""
+        return msgspec.convert(value, self.type)
+
+    def _keys_read(self, struct) -> int:
+        """How many keys the decoder filled in struct and the structs within it (an absent
+        field holds None, which no field's type admits from the text)."""
+        values = astuple(struct)
+        count = len(values) - values.count(None)
+        for index, is_list in self.nested[type(struct)]:
+            value = values[index]
+            if value is None:
+                continue
+            if is_list:
+                for item in value:
+                    count += self._keys_read(item)
+            else:
+                count += self._keys_read(value)
+        return count
+
+    # ---------------------------------------------------------------------------- the types
+
+    def translate(self, node: dict, name: str = "Record"):
+        """The msgspec type of values valid against node."""
+        if "$ref" in node:
+            _only(node, {"$ref"})
+            reference = node["$ref"]
+            if reference not in self.by_reference:
+                self.by_reference[reference] = None  # a reference that leads back to itself is refused below
+                target = self.root
+                for part in reference.lstrip("#").split("/")[1:]:
+                    target = target[part]
+                self.by_reference[reference] = self.translate(target, part.capitalize())
+            if self.by_reference[reference] is None:
+                raise ValueError(f"the record reader does not follow the recursive reference {reference!r}")
+            return self.by_reference[reference]
+        kind = node.get("type")
+        if kind == "object":
+            return self.struct(node, name)
+        if kind == "array":
+            _only(node, {"type", "items", "minItems"})
+            item = self.translate(node["items"], name) if "items" in node else _refused(node, "an array without items")
+            return _with(tuple[item, ...], min_length=node.get("minItems"))
+        if kind == "string":
+            _only(node, {"type", "pattern", "minLength", "enum"})
+            if "enum" in node:
+                if not all(type(option) is str for option in node["enum"]):
+                    _refused(node, "an enum of other than text")
+                return Literal[tuple(node["enum"])]
+            return _with(str, pattern=node.get("pattern"), min_length=node.get("minLength"))
+        if kind == "integer":
+            _only(node, {"type", "minimum"})
+            return _with(int, ge=node.get("minimum"))
+        if kind == "boolean":
+            _only(node, {"type"})
+            return bool
+        return _refused(node, f"the type {kind!r}")
+
+    def struct(self, node: dict, name: str):
+        _only(node, {"type", "properties", "required"} | _OBJECT_IGNORED)
+        properties, required = node.get("properties") or _refused(node, "an object without properties"), node.get("required", ())
+        if set(required) - set(properties):
+            _refused(node, "a required key that no property names")
+        fields, formats = [], []
+        for key, sub in properties.items():
+            if not key.isidentifier() or keyword.iskeyword(key):
+                _refused(node, f"the key {key!r}")
+            if "format" in sub:  # checked after decoding: msgspec has no such constraint
+                formats.append((key, Verdicts(FORMATS.get(sub["format"]) or _refused(sub, "the format"))))
+                sub = {k: v for k, v in sub.items() if k != "format"}
+            field_type = self.translate(sub, key.capitalize())
+            fields.append((key, field_type) if key in required else (key, field_type, None))
+        namespace = {"__post_init__": _checking(formats)} if formats else {}
+        # No struct of a record can be part of a cycle: not tracked by the cycle collector.
+        made = msgspec.defstruct(name, fields, kw_only=True, gc=False, namespace=namespace)
+        self.nested[made] = tuple(
+            (index, _is_list_of_structs(field[1]))
+            for index, field in enumerate(fields)
+            if _is_list_of_structs(field[1]) or _is_struct(field[1])
+        )
+        return made
+
+
+def _only(node: dict, known: set) -> None:
+    for keyword in node:
+        if keyword not in known and keyword not in ANNOTATIONS and keyword not in _MEANINGS:
+            raise ValueError(f"the record reader does not know the keyword {keyword!r}")
+
+
+def _refused(node: dict, what: str):
+    raise ValueError(f"the record reader does not know {what}: {node}")
+
+
+def _with(base, **constraints):
+    given = {k: v for k, v in constraints.items() if v is not None}
+    return Annotated[base, msgspec.Meta(**given)] if given else base
+
+
+def _bare(field_type):
+    return getattr(field_type, "__origin__", field_type) if hasattr(field_type, "__metadata__") else field_type
+
+
+def _is_struct(field_type) -> bool:
+    return isinstance(field_type, type) and issubclass(field_type, msgspec.Struct)
+
+
+def _is_list_of_structs(field_type) -> bool:
+    field_type = _bare(field_type)
+    return getattr(field_type, "__origin__", None) is tuple and _is_struct(field_type.__args__[0])
+
+
+def _checking(formats: list[tuple[str, Verdicts]]):
+    """A struct's __post_init__ that checks its fields' formats; msgspec turns the ValueError
+    into the decoder's refusal."""
+
+    def __post_init__(self) -> None:
+        for key, verdicts in formats:
+            value = getattr(self, key)
+            if value is not None and not verdicts[value]:
+                raise ValueError(f"{key}: not a valid value of its format")
+
+    return __post_init__
