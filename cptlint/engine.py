@@ -488,27 +488,27 @@ class Linter:
         return problems
 
     def _check_encounter(self, encounter: Encounter, findings: list) -> None:
-        for rule in self._rules_for(self.encounter_rules, encounter.services):
+        for rule in self._rules_for(self.encounter_rules, encounter.codes):
             for finding in rule.check(encounter, self.policy):
                 findings.append(_placed(rule, finding))
 
     def _judge_day(self, encounters: list[Encounter], result_of) -> None:
         """Run the day rules over one day; result_of(encounter) is the file result a finding goes to."""
         day = Day(encounters[0].patient, encounters[0].date, encounters[0].payer, encounters)
-        for rule in self._rules_for(self.day_rules, day.services):
+        for rule in self._rules_for(self.day_rules, day.codes):
             for finding in rule.check(day, self.policy):
                 owner = finding.place.encounter
                 self._add(result_of(owner), owner.doc, _placed(rule, finding), owner.id)
 
-    def _rules_for(self, rules: list[Rule], services) -> list[Rule]:
-        """The rules that can have something to say about these lines (see Rule.applies),
-        remembered by the codes billed: a run sees the same few combinations again and again."""
-        key = (id(rules), *[s.code for s in services])
+    def _rules_for(self, rules: list[Rule], codes: tuple[str, ...]) -> list[Rule]:
+        """The rules that can have something to say about lines billing these codes (see
+        Rule.applies), remembered: a run sees the same few combinations again and again."""
+        key = (id(rules), codes)
         chosen = self._rules_by_codes.get(key)
         if chosen is None:
             if len(self._rules_by_codes) > RULE_CHOICES_KEPT:
                 self._rules_by_codes.clear()
-            chosen = self._rules_by_codes[key] = [r for r in rules if r.applies(key[1:], self.policy)]
+            chosen = self._rules_by_codes[key] = [r for r in rules if r.applies(codes, self.policy)]
         return chosen
 
     def _encounter_slots(self, doc: loader.Document, findings: list) -> list[tuple[tuple, object]]:

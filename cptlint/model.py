@@ -83,6 +83,7 @@ class Encounter(_Located):
     diagnoses: tuple[str, ...] = ()
     services: list[Service] = field(default_factory=list)
     expect: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()  # of the services, in order: what chooses the rules that run
 
     @property
     def encounter(self) -> "Encounter":
@@ -93,14 +94,19 @@ class Day:
     """Every encounter of one patient on one date of service, across all files in the run.
     A plain class: one is made for every day judged, most of them of one encounter."""
 
-    __slots__ = ("patient", "date", "payer", "encounters", "services", "memo")
+    __slots__ = ("patient", "date", "payer", "encounters", "services", "codes", "memo")
 
     def __init__(self, patient: str | None, date: str, payer: Payer, encounters: list[Encounter]):
         self.patient = patient
         self.date = date
         self.payer = payer
         self.encounters = encounters
-        self.services: list[Service] = encounters[0].services if len(encounters) == 1 else [s for e in encounters for s in e.services]
+        if len(encounters) == 1:
+            self.services: list[Service] = encounters[0].services
+            self.codes: tuple[str, ...] = encounters[0].codes
+        else:
+            self.services = [s for e in encounters for s in e.services]
+            self.codes = tuple([s.code for s in self.services])
         self.memo: dict = {}  # what several day rules compute alike
 
 
@@ -132,7 +138,9 @@ def build_encounter(doc: Document, parts: tuple, record, payer: Payer, expect=()
         tuple(expect) if record.expect is None else record.expect,
     )
     services = encounter.services
+    codes = []
     for index, line in enumerate(record.services):
+        codes.append(line.code)
         own_provider = _provider(line.provider)
         services.append(
             Service(
@@ -155,4 +163,5 @@ def build_encounter(doc: Document, parts: tuple, record, payer: Payer, expect=()
                 own_provider or encounter.provider,
             )
         )
+    encounter.codes = tuple(codes)
     return encounter

@@ -13,7 +13,9 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 
-from cptlint.diagnostics import Diagnostic
+from cptlint.diagnostics import Diagnostic, Severity
+
+_SEVERITIES = {int(severity): severity for severity in Severity}
 
 
 @dataclass
@@ -112,7 +114,8 @@ create table files (idx integer primary key, path blob);
 create table days (day integer, visit integer, idx integer);
 create table broken (visit integer);
 create table findings (path blob, line integer, col integer, code blob, pointer blob, message blob,
-                       day integer, visit integer, item blob);
+                       day integer, visit integer, end_line integer, end_col integer, severity integer,
+                       encounter blob, fix blob);
 create table texts (path blob primary key, content blob);
 """
 
@@ -121,6 +124,10 @@ def _sortable(text: str) -> bytes:
     """Text as SQLite compares it byte by byte in the order Python compares it: UTF-8, with
     the lone surrogates a path or a JSON string may hold kept (and still in code-point order)."""
     return text.encode("utf-8", "surrogatepass")
+
+
+def _text_of(data: bytes) -> str:
+    return data.decode("utf-8", "surrogatepass")
 
 
 class DiskStore:
@@ -156,11 +163,13 @@ class DiskStore:
 
     def _findings(self, found: list, day: tuple | None) -> None:
         day_hash, visit = (hash(day), hash(day[:2])) if day is not None else (None, None)
+        # A finding's fields as columns: pickling the finding whole costs twice as much, both ways.
         self.db.executemany(
-            "insert into findings values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (_sortable(d.path), d.line, d.column, _sortable(d.code), _sortable(d.pointer), _sortable(d.message),
-                 day_hash, visit, pickle.dumps(d, pickle.HIGHEST_PROTOCOL))
+                 day_hash, visit, d.end_line, d.end_column, d.severity,
+                 None if d.encounter is None else _sortable(d.encounter), None if d.fix is None else pickle.dumps(d.fix))
                 for d in found
             ],
         )
@@ -195,7 +204,7 @@ class DiskStore:
         if index in self.unsaved:
             return self.unsaved[index]
         (path,) = self.db.execute("select path from files where idx = ?", (index,)).fetchone()
-        return self.source_of(path.decode("utf-8", "surrogatepass"))
+        return self.source_of(_text_of(path))
 
     def add_late(self, again) -> None:
         self._findings(again.diagnostics, None)
@@ -216,8 +225,15 @@ class _StoredFindings:
         return self.count
 
     def __iter__(self):
-        query = "select item from findings order by path, line, col, code, pointer, message, rowid"
-        return (pickle.loads(item) for (item,) in self.db.execute(query))
+        query = (
+            "select path, line, col, end_line, end_col, code, severity, message, pointer, encounter, fix"
+            " from findings order by path, line, col, code, pointer, message, rowid"
+        )
+        for path, line, column, end_line, end_column, code, severity, message, pointer, encounter, fix in self.db.execute(query):
+            yield Diagnostic(
+                _text_of(path), line, column, end_line, end_column, _text_of(code), _SEVERITIES[severity], _text_of(message),
+                _text_of(pointer), None if encounter is None else _text_of(encounter), None if fix is None else pickle.loads(fix),
+            )
 
 
 class _StoredFiles:
@@ -228,7 +244,7 @@ class _StoredFiles:
         return self.db.execute("select count(*) from files").fetchone()[0]
 
     def __iter__(self):
-        return (path.decode("utf-8", "surrogatepass") for (path,) in self.db.execute("select path from files order by idx"))
+        return (_text_of(path) for (path,) in self.db.execute("select path from files order by idx"))
 
 
 class _StoredTexts:
