@@ -50,7 +50,7 @@ class RecordReader:
             record = self._decode(text)
         except msgspec.MsgspecError:
             return None
-        if " :" in text or "\t:" in text or "\r:" in text or text.count('":') != self._keys_read(record):
+        if " :" in text or _spaced_by_tab_or_return(text) or text.count('":') != self._keys_read(record):
             return None
         return record
 
@@ -135,6 +135,12 @@ class RecordReader:
             if _is_list_of_structs(field[1]) or _is_struct(field[1])
         )
         return made
+
+
+def _spaced_by_tab_or_return(text: str) -> bool:
+    """Whether a tab or carriage return stands before a colon; looked for only in a text that has
+    one (a one-character search is several times faster than a two-character one)."""
+    return ("\t" in text or "\r" in text) and ("\t:" in text or "\r:" in text)
 
 
 def _only(node: dict, known: set) -> None:

@@ -164,11 +164,12 @@ class DiskStore:
     def _findings(self, found: list, day: tuple | None) -> None:
         day_hash, visit = (hash(day), hash(day[:2])) if day is not None else (None, None)
         # A finding's fields as columns: pickling the finding whole costs twice as much, both ways.
+        # The severity as a plain int: SQLite adapts an int subclass by the slow path.
         self.db.executemany(
             "insert into findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (_sortable(d.path), d.line, d.column, _sortable(d.code), _sortable(d.pointer), _sortable(d.message),
-                 day_hash, visit, d.end_line, d.end_column, d.severity,
+                 day_hash, visit, d.end_line, d.end_column, int(d.severity),
                  None if d.encounter is None else _sortable(d.encounter), None if d.fix is None else pickle.dumps(d.fix))
                 for d in found
             ],

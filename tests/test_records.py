@@ -66,6 +66,8 @@ def test_a_clean_record_is_read_whole():
         CLEAN.replace('"npi": "1234567893"', '"npi": "1234567893", "npi": "1234567894"'),  # repeated in a nested object
         CLEAN.replace('"units": 2,', '"units": 2, "units": 2,'),  # repeated with the same value
         CLEAN.replace('{"id": "E", ', '{"id" : "E", "id": "F", '),  # repeated, the count evened by a spaced colon
+        CLEAN.replace('{"id": "E", ', '{"id"\t: "E", "id": "F", '),  # ... by a tab before the colon
+        CLEAN.replace('{"id": "E", ', '{"id"\r: "E", "id": "F", '),  # ... by a carriage return
         CLEAN.replace('"payer": "medicare"', '"payer": "medicare", "x-note": {"a": 1}'),  # a note: left to the schema check
         CLEAN.replace('"response": "r"', '"response": "see \\":\\" below"'),  # a string holding `":`
         CLEAN.replace('"units": 2', '"units": 2.0'),
@@ -104,7 +106,7 @@ def _findings(tmp_path, text: str) -> list:
     return [d.as_dict() for d in result.diagnostics]
 
 
-LAYOUTS = st.sampled_from([(", ", ": "), (",", ":"), (", ", " : "), (",", ":\t")])
+LAYOUTS = st.sampled_from([(", ", ": "), (",", ":"), (", ", " : "), (",", ":\t"), (",", "\t:")])
 TWEAKS = st.sampled_from(["", "repeat-id", "repeat-units", "note", "quote-colon"])
 
 

@@ -201,9 +201,9 @@ def edited(edits) -> dict:
             if value == "<delete>":
                 node.pop(path[-1], None)
             else:
-                node[path[-1]] = value
+                node[path[-1]] = copy.deepcopy(value)  # st.just({}) gives one object to every example
         elif isinstance(node, list) and isinstance(path[-1], int) and path[-1] < len(node) and value != "<delete>":
-            node[path[-1]] = value
+            node[path[-1]] = copy.deepcopy(value)
     return doc
 
 
