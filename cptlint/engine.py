@@ -537,6 +537,8 @@ class Linter:
         if self.excerpts and doc is not None and doc.kind == "record":
             result.excerpts[span.line] = doc.text
         fix = problem.fix if self.fixes else None
+        if callable(fix):  # a fix worked out only now that one is wanted (see Finding.fix)
+            fix = fix()
         # by position (path, line, column, end line, end column, code, ...): made for every finding
         result.diagnostics.append(
             Diagnostic(result.path, *span, code, self.severities[code], problem.message, pointer_of(problem.parts), encounter_id, fix)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from typing import ClassVar, Iterable, NamedTuple
+from typing import Callable, ClassVar, Iterable, NamedTuple
 
 from cptlint.checks.shared import categories_of
 from cptlint.diagnostics import Severity
@@ -23,7 +23,9 @@ SECTIONS = ("What it checks", "Why a payer cares", "Fails", "Passes", "Source")
 class Finding(NamedTuple):
     place: Place
     message: str
-    fix: Fix | None = None  # only rules with `fixable` set propose one
+    # Only rules with `fixable` set propose one. Where working it out costs, a function of no
+    # arguments that makes it: the engine calls it only when fixes are asked for.
+    fix: Fix | Callable[[], Fix | None] | None = None
 
 
 class Rule:

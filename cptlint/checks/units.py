@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 
 from cptlint.checks.base import Finding, Rule, register
 from cptlint.checks.shared import category, is_timed, timed_codes, timed_pools
@@ -59,6 +60,11 @@ def _set_units(day: Day, finding_line: Service, target: dict[str, int], keep) ->
             return None
         operations.append(SetScalar(line.parts + ("units",), str(wanted)))
     return Fix("set the units the minutes support", tuple(operations)) if operations else None
+
+
+def _to_allocation(day: Day, finding_line: Service, allowance: TotalTimeAllowance, billed: dict[str, int], keep) -> Fix | None:
+    """_set_units to the allocation the rule allows that is closest to what was billed."""
+    return _set_units(day, finding_line, allowance.allocation(prefer=billed), keep)
 
 
 def _plural(n: int, word: str) -> str:
@@ -134,7 +140,7 @@ class UnitsExceedMinutes(Rule):
                 if total_billed > allowance.total:
                     worst = max(minutes, key=lambda c: billed[c] - allowance.most(c))
                     note = " (a service under 8 minutes is not billed)" if allowance.total_minutes < 8 else ""
-                    lower = _set_units(day, first[worst], allowance.allocation(prefer=billed), keep=int.__le__)
+                    lower = partial(_to_allocation, day, first[worst], allowance, billed, int.__le__)
                     yield Finding(
                         first[worst].place("units"),
                         f"{_plural(total_billed, 'timed unit')} billed for {allowance.total_minutes} timed minutes; "
@@ -149,7 +155,7 @@ class UnitsExceedMinutes(Rule):
                             first[code].place("units"),
                             f"{_plural(billed[code], 'unit')} of {code} billed for {used} minutes; "
                             f"the per-code rule allows {allowed}",
-                            _set_units(day, first[code], {code: allowed}, keep=int.__le__),
+                            partial(_set_units, day, first[code], {code: allowed}, int.__le__),
                         )
 
 
@@ -344,7 +350,7 @@ class UnitsBelowMinutes(Rule):
                     short = min(minutes, key=lambda c: (billed[c] - allowance.full(c), -minutes[c]))
                     raise_ = None
                     if allowance.allows(billed):
-                        raise_ = _set_units(day, first[short], allowance.allocation(prefer=billed), keep=int.__ge__)
+                        raise_ = partial(_to_allocation, day, first[short], allowance, billed, int.__ge__)
                     yield Finding(
                         first[short].place("units"),
                         f"{allowance.total_minutes} timed minutes support {_plural(allowance.total, 'unit')} "
@@ -358,7 +364,7 @@ class UnitsBelowMinutes(Rule):
                             first[code].place("units"),
                             f"{used} minutes of {code} support {_plural(units_for(used), 'unit')} "
                             f"under the per-code rule; {billed[code]} billed",
-                            _set_units(day, first[code], {code: units_for(used)}, keep=int.__ge__),
+                            partial(_set_units, day, first[code], {code: units_for(used)}, int.__ge__),
                         )
 
 
