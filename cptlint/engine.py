@@ -383,7 +383,7 @@ class Linter:
         day: list[Encounter] = []
         day_key = None
         day_start = (piece.start, piece.number, piece.record)  # (offset, line, record) where the day began
-        payers, default_payer, read = self.policy.payers, self.settings.payer, self._records.read
+        payers, default_payer, read, root_keys = self.policy.payers, self.settings.payer, self._records.read, self._records.root_keys
         head_end = None  # where the piece's second day begins
         offset, record = piece.start, piece.record - 1
         for number, raw in enumerate(lines, start=piece.number):
@@ -402,7 +402,7 @@ class Linter:
                 continue
             typed = read(text)
             if typed is not None:  # a clean record, read in one pass
-                doc, found = loader.record_document(path, text, number, record), []
+                doc, found = loader.record_document(path, text, number, record, root_keys), []
             else:  # the ordinary way, which says what is wrong, if anything
                 doc = loader.load_record(path, text, number, record)
                 found = list(doc.problems)

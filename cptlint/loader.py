@@ -553,10 +553,11 @@ def load_record(path: str, text: str, number: int, record: int) -> Document:
     return doc
 
 
-def record_document(path: str, text: str, number: int, record: int) -> Document:
-    """A clean NDJSON line read elsewhere (records.py): its text, to place a finding by."""
+def record_document(path: str, text: str, number: int, record: int, root_keys: frozenset = frozenset()) -> Document:
+    """A clean NDJSON line read elsewhere (records.py): its text, to place a finding by.
+    root_keys: the keys only its root object can hold (see _Record.closest)."""
     doc = Document(path, "record", text)
-    doc.index = _Record(record, text, number)
+    doc.index = _Record(record, text, number, root_keys=root_keys)
     return doc
 
 
@@ -564,8 +565,9 @@ class _Record:
     """Positions of one NDJSON record, addressed with its /record prefix; its text is indexed
     when a finding first asks (most records have none)."""
 
-    def __init__(self, record: int, text: str, number: int, inner=None):
+    def __init__(self, record: int, text: str, number: int, inner=None, root_keys: frozenset = frozenset()):
         self.record, self.text, self.number, self._inner = record, text, number, inner
+        self.root_keys = root_keys
 
     @property
     def inner(self):
@@ -580,7 +582,22 @@ class _Record:
     def closest(self, parts: tuple, key: bool) -> Span | None:
         if not parts or parts[0] != self.record:
             return self.whole
+        if len(parts) > 1 and parts[1] in self.root_keys:
+            origin = self._root_member(parts[1])
+            if origin is not None:
+                return self.inner.closest(parts[2:], key, origin)
         return self.inner.closest(parts[1:], key) or self.whole
+
+    def _root_member(self, name: str) -> tuple[int, tuple[int, int]] | None:
+        """(the value's offset, the key's range) of a key only the root object can hold, found by
+        searching the text instead of walking the members before it. Given only for a record the
+        reader vouched for (records.py): there, every `":` ends a key, no key is repeated, and a
+        key is one of its object's fields. None for a key written with escapes."""
+        start = self.text.find(f'"{name}":')
+        if start < 0:
+            return None
+        end = start + len(name) + 2
+        return _past_space(self.text, end + 1), (start, end)
 
     def exact(self, parts: tuple):
         return self.inner.exact(parts[1:]) if parts and parts[0] == self.record else None
@@ -644,8 +661,8 @@ class JsonIndex:
         end_line, end_column = self._lines.position(end)
         return Span(line + self.line_offset, column, end_line + self.line_offset, end_column)
 
-    def closest(self, parts: tuple, key: bool) -> Span:
-        found, key_range, (start, end) = self._locate(parts)
+    def closest(self, parts: tuple, key: bool, origin=None) -> Span:
+        found, key_range, (start, end) = self._locate(parts, origin)
         if found and key and key_range is not None:
             return self.span(*key_range)
         return self.span(start, end)
@@ -656,13 +673,18 @@ class JsonIndex:
             return None
         return (self.span(*key_range) if key_range else None), self.span(*value_range)
 
-    def _locate(self, parts: tuple) -> tuple[bool, tuple[int, int] | None, tuple[int, int]]:
+    def _locate(self, parts: tuple, origin=None) -> tuple[bool, tuple[int, int] | None, tuple[int, int]]:
         """(whether all of parts exists, its key's range, the value range of parts or of the
-        deepest container on its way that exists)."""
-        if self._root is None:  # valid JSON: the root value is the text less its white space
-            start = _WS.match(self.text).end()
-            self._root = (start, len(self.text.rstrip(_SPACE)))
-        (start, end), key_range, found = self._root, None, True
+        deepest container on its way that exists). origin: (the offset of a value found another
+        way, its key's range), when parts lie below it rather than below the root."""
+        if origin is not None:
+            (start, key_range), end = origin, None
+        else:
+            if self._root is None:  # valid JSON: the root value is the text less its white space
+                start = _WS.match(self.text).end()
+                self._root = (start, len(self.text.rstrip(_SPACE)))
+            (start, end), key_range = self._root, None
+        found = True
         for part in parts:
             member = self._member(start, part)
             if member is None:

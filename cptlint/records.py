@@ -38,6 +38,10 @@ class RecordReader:
         self.nested: dict[type, tuple[tuple[int, bool], ...]] = {}  # struct type: (field index, is a list) of its structs
         self.type = self.translate(root)
         self._decode = msgspec.json.Decoder(self.type).decode
+        # Keys only the root can hold: in a record read here, a search of the text finds each
+        # where it is (loader._Record.closest).
+        others = {key for made in self.nested if made is not self.type for key in made.__struct_fields__}
+        self.root_keys = frozenset(self.type.__struct_fields__) - others
 
     def read(self, text: str):
         """The record of one line of JSON text, or None when the reader cannot vouch for it.

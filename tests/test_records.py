@@ -140,3 +140,31 @@ def test_a_file_gives_the_same_findings_read_either_way(tmp_path_factory, monkey
 def monkeypatch_records():
     with pytest.MonkeyPatch.context() as patch:
         yield patch
+
+
+def _paths(value, parts=()):
+    """Every place in a JSON value, and one just past each container's last member."""
+    yield parts
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, parts + (key,))
+        yield parts + ("missing",)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, parts + (index,))
+        yield parts + (len(value),)
+
+
+@settings(max_examples=150, deadline=None)
+@given(EDITS, LAYOUTS)
+def test_a_vouched_record_places_a_finding_where_the_walk_from_the_root_does(edits, layout):
+    from cptlint.loader import record_document
+
+    text = json.dumps(edited(edits), separators=layout)
+    if READER.read(text) is None:
+        return
+    for parts in _paths(json.loads(text), (7,)):
+        for key in (False, True):
+            by_search = record_document("e.ndjson", text, 3, 7, READER.root_keys).span(parts, key)
+            by_walk = record_document("e.ndjson", text, 3, 7).span(parts, key)
+            assert by_search == by_walk, parts
