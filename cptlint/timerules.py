@@ -33,8 +33,14 @@ class TotalTimeAllowance:
         self.extra = extra = self.total - full_units
         # the smallest remainder that can still earn a left-over unit, and how many codes
         # surely earn one (their remainder is larger)
-        self.threshold = threshold = sorted([m % 15 for m in minutes.values()], reverse=True)[extra - 1] if extra > 0 else None
-        self.surely = 0 if threshold is None else sum(m % 15 > threshold for m in minutes.values())
+        self.threshold, self.surely = None, 0
+        if extra > 0:
+            remainders = sorted([m % 15 for m in minutes.values()], reverse=True)
+            self.threshold = threshold = remainders[extra - 1]
+            surely = 0
+            while remainders[surely] > threshold:  # largest first; it stops at the threshold's own place
+                surely += 1
+            self.surely = surely
 
     def full(self, code: str) -> int:
         return self.minutes[code] // 15
