@@ -17,7 +17,8 @@ Two uses:
 from __future__ import annotations
 
 import keyword
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Literal, NamedTuple
 
 import msgspec
 from msgspec.structs import astuple
@@ -37,12 +38,23 @@ class RecordReader:
         self.by_reference: dict[str, object] = {}
         # struct type: (field index, is a list, struct type) of its fields that hold structs
         self.nested: dict[type, tuple[tuple[int, bool, type], ...]] = {}
-        self.type = self.translate(root)
+        self.fields: dict[type, list] = {}  # struct type: the fields it was made with
+        self.checks: dict[type, tuple[tuple[str, tuple[Verdicts, ...], bool], ...]] = {}  # (key, tests, is a list)
+        made = self.translate(root)
+        if made not in self.fields:
+            _refused(root, "a record that is not an object")
+        # The patterns and formats of the whole record, checked in one call after decoding
+        # (msgspec's own pattern constraint calls `re` once a value; a remembered verdict is a
+        # dictionary lookup). msgspec reads __post_init__ when a struct type is made, so the
+        # root is made again with it.
+        namespace = {"__post_init__": _checker(made, self.nested, self.checks)}
+        self.type = msgspec.defstruct(made.__name__, self.fields[made], kw_only=True, gc=False, namespace=namespace)
+        self.nested[self.type], self.checks[self.type] = self.nested.pop(made), self.checks.pop(made)
         self._decode = msgspec.json.Decoder(self.type).decode
         self._keys_read = _key_counter(self.type, self.nested)
         # Keys only the root can hold: in a record read here, a search of the text finds each
         # where it is (loader._Record.closest).
-        others = {key for made in self.nested if made is not self.type for key in made.__struct_fields__}
+        others = {key for struct in self.nested if struct is not self.type for key in struct.__struct_fields__}
         self.root_keys = frozenset(self.type.__struct_fields__) - others
 
     def read(self, text: str):
@@ -88,12 +100,18 @@ class RecordReader:
             item = self.translate(node["items"], name) if "items" in node else _refused(node, "an array without items")
             return _with(tuple[item, ...], min_length=node.get("minItems"))
         if kind == "string":
-            _only(node, {"type", "pattern", "minLength", "enum"})
+            _only(node, {"type", "pattern", "format", "minLength", "enum"})
             if "enum" in node:
                 if not all(type(option) is str for option in node["enum"]):
                     _refused(node, "an enum of other than text")
                 return Literal[tuple(node["enum"])]
-            return _with(str, pattern=node.get("pattern"), min_length=node.get("minLength"))
+            tests = []
+            if "pattern" in node:
+                tests.append(Verdicts(re.compile(node["pattern"]).search))
+            if "format" in node:
+                tests.append(Verdicts(FORMATS.get(node["format"]) or _refused(node, "the format")))
+            text = _with(str, min_length=node.get("minLength"))
+            return Annotated[text, _Checked(tuple(tests))] if tests else text
         if kind == "integer":
             _only(node, {"type", "minimum"})
             return _with(int, ge=node.get("minimum"))
@@ -107,18 +125,16 @@ class RecordReader:
         properties, required = node.get("properties") or _refused(node, "an object without properties"), node.get("required", ())
         if set(required) - set(properties):
             _refused(node, "a required key that no property names")
-        fields, formats = [], []
+        fields = []
         for key, sub in properties.items():
             if not key.isidentifier() or keyword.iskeyword(key):
                 _refused(node, f"the key {key!r}")
-            if "format" in sub:  # checked after decoding: msgspec has no such constraint
-                formats.append((key, Verdicts(FORMATS.get(sub["format"]) or _refused(sub, "the format"))))
-                sub = {k: v for k, v in sub.items() if k != "format"}
             field_type = self.translate(sub, key.capitalize())
             fields.append((key, field_type) if key in required else (key, field_type, None))
-        namespace = {"__post_init__": _checking(formats)} if formats else {}
         # No struct of a record can be part of a cycle: not tracked by the cycle collector.
-        made = msgspec.defstruct(name, fields, kw_only=True, gc=False, namespace=namespace)
+        made = msgspec.defstruct(name, fields, kw_only=True, gc=False)
+        self.fields[made] = fields
+        self.checks[made] = tuple(check for field in fields if (check := _checks_of(field[0], field[1])) is not None)
         self.nested[made] = tuple(
             (index, struct_type is not field[1], struct_type)
             for index, field in enumerate(fields)
@@ -182,14 +198,50 @@ def _struct_within(field_type):
     return field_type if isinstance(field_type, type) and issubclass(field_type, msgspec.Struct) else None
 
 
-def _checking(formats: list[tuple[str, Verdicts]]):
-    """A struct's __post_init__ that checks its fields' formats; msgspec turns the ValueError
-    into the decoder's refusal."""
+class _Checked(NamedTuple):
+    """Annotated metadata of a text: the remembered tests (patterns, formats) it must pass,
+    checked after decoding (see _checker); msgspec leaves metadata of its own kind alone."""
 
-    def __post_init__(self) -> None:
-        for key, verdicts in formats:
-            value = getattr(self, key)
-            if value is not None and not verdicts[value]:
-                raise ValueError(f"{key}: not a valid value of its format")
+    tests: tuple
 
-    return __post_init__
+
+def _checks_of(key: str, field_type) -> tuple[str, tuple, bool] | None:
+    """(key, tests, whether the field is a list of texts) for a field whose texts are checked."""
+    bare = field_type.__origin__ if hasattr(field_type, "__metadata__") else field_type  # less Annotated
+    is_list = getattr(bare, "__origin__", None) is tuple
+    text = bare.__args__[0] if is_list else field_type
+    checked = [m for m in getattr(text, "__metadata__", ()) if isinstance(m, _Checked)]
+    return (key, checked[0].tests, is_list) if checked else None
+
+
+def _checker(root: type, nested: dict, checks: dict):
+    """The root's __post_init__: every check of the record and the structs within it, written
+    out as straight-line code. A ValueError is the decoder's refusal."""
+    lines, tests = ["def __post_init__(v0):"], {}
+
+    def check(struct: type, depth: int, pad: str) -> None:
+        value, inner = f"v{depth}", f"v{depth + 1}"
+        for key, passes, is_list in checks[struct]:
+            names = []
+            for test in passes:
+                tests[name := f"T{len(tests)}"] = test
+                names.append(name)
+            failed = " or ".join(f"not {name}[x]" for name in names)
+            lines.append(f"{pad}x = {value}.{key}")
+            if is_list:
+                lines.extend([f"{pad}for x in x or ():", f"{pad}    if {failed}:", f"{pad}        raise ValueError({key!r})"])
+            else:
+                lines.extend([f"{pad}if x is not None and ({failed}):", f"{pad}    raise ValueError({key!r})"])
+        for index, is_list, item_type in nested[struct]:
+            key = struct.__struct_fields__[index]
+            if is_list:
+                lines.append(f"{pad}for {inner} in {value}.{key} or ():")
+            else:
+                lines.extend([f"{pad}{inner} = {value}.{key}", f"{pad}if {inner} is not None:"])
+            check(item_type, depth + 1, pad + "    ")
+
+    check(root, 0, "    ")
+    lines.append("    return None")
+    namespace = dict(tests)
+    exec("\n".join(lines), namespace)  # noqa: S102
+    return namespace["__post_init__"]

@@ -91,6 +91,7 @@ def test_the_reader_refuses_what_it_cannot_vouch_for(text):
         ({"type": "object", "properties": {"class": {"type": "string"}}}, "class"),
         ({"type": "object", "additionalProperties": {"type": "string"}}, "without properties"),
         ({"type": "number"}, "number"),
+        ({"type": "string"}, "not an object"),
         ({"$defs": {"a": {"type": "array", "items": {"$ref": "#/$defs/a"}}}, "$ref": "#/$defs/a"}, "recursive"),
     ],
 )
