@@ -12,7 +12,7 @@ import re
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import chain, islice
 from pathlib import Path
 from typing import NamedTuple
@@ -23,6 +23,7 @@ from cptlint.cache import Cache
 from cptlint.checks import Finding, Rule, all_rules
 from cptlint.config import ConfigError, Settings, matches
 from cptlint.diagnostics import Diagnostic, Span, pointer_of
+from cptlint.memo import Remembered
 from cptlint.model import Day, Encounter, build_encounter
 from cptlint.policy import Policy, load_policy
 from cptlint.store import DiskStore, MemoryStore, Run
@@ -33,7 +34,6 @@ SPLIT_MIN_BYTES = 4 << 20  # an NDJSON file this long is split over the worker p
 PIECE_MAX_BYTES = 4 << 20  # and in pieces no longer than this: a piece's findings are held until it is done, and
 # the last piece to finish runs alone while the other workers wait (half a piece, on average)
 SPILL_FINDINGS = 1000  # a streamed file's findings go to the run's store this many at a time
-RULE_CHOICES_KEPT = 4096  # combinations of codes whose rules are remembered (see _rules_for)
 SPILL_MIN_FILES = 200  # a run of this many files, or with a long NDJSON file, keeps its findings on disk
 CHUNK_FILES = 100  # files a worker is sent at once
 CHUNKS_AHEAD = 4  # chunks sent ahead per worker: enough to keep it busy, few enough to keep memory flat
@@ -128,7 +128,10 @@ class Linter:
         rules = [cls() for cls in all_rules() if settings.enabled(cls.code)]
         self.encounter_rules = [r for r in rules if r.scope == "encounter"]
         self.day_rules = [r for r in rules if r.scope == "day"]
-        self._rules_by_codes: dict[tuple, list[Rule]] = {}
+        # The rules of each scope that can have something to say about lines billing a tuple of
+        # codes (see Rule.applies), remembered: a run sees the same few combinations again and again.
+        self._encounter_rules_for = Remembered(partial(self._choose, self.encounter_rules))
+        self._day_rules_for = Remembered(partial(self._choose, self.day_rules))
         self.severities = {cls.code: settings.severity_of(cls.code, cls.severity) for cls in all_rules()}
         self.reported = {cls.code for cls in all_rules() if settings.enabled(cls.code)}  # rules and input checks
         self.payer_names = tuple(sorted(self.policy.payers))
@@ -488,28 +491,20 @@ class Linter:
         return problems
 
     def _check_encounter(self, encounter: Encounter, findings: list) -> None:
-        for rule in self._rules_for(self.encounter_rules, encounter.codes):
+        for rule in self._encounter_rules_for[encounter.codes]:
             for finding in rule.check(encounter, self.policy):
                 findings.append(_placed(rule, finding))
 
     def _judge_day(self, encounters: list[Encounter], result_of) -> None:
         """Run the day rules over one day; result_of(encounter) is the file result a finding goes to."""
         day = Day(encounters[0].patient, encounters[0].date, encounters[0].payer, encounters)
-        for rule in self._rules_for(self.day_rules, day.codes):
+        for rule in self._day_rules_for[day.codes]:
             for finding in rule.check(day, self.policy):
                 owner = finding.place.encounter
                 self._add(result_of(owner), owner.doc, _placed(rule, finding), owner.id)
 
-    def _rules_for(self, rules: list[Rule], codes: tuple[str, ...]) -> list[Rule]:
-        """The rules that can have something to say about lines billing these codes (see
-        Rule.applies), remembered: a run sees the same few combinations again and again."""
-        key = (id(rules), codes)
-        chosen = self._rules_by_codes.get(key)
-        if chosen is None:
-            if len(self._rules_by_codes) > RULE_CHOICES_KEPT:
-                self._rules_by_codes.clear()
-            chosen = self._rules_by_codes[key] = [r for r in rules if r.applies(codes, self.policy)]
-        return chosen
+    def _choose(self, rules: list[Rule], codes: tuple[str, ...]) -> list[Rule]:
+        return [rule for rule in rules if rule.applies(codes, self.policy)]
 
     def _encounter_slots(self, doc: loader.Document, findings: list) -> list[tuple[tuple, object]]:
         """Where the encounters of a file are: (path, value) pairs; SCH004 when there are none."""

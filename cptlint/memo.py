@@ -1,25 +1,34 @@
-"""Verdicts on strings, remembered."""
+"""Answers worked out once per key, remembered."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 
-class Verdicts(dict):
-    """`verdicts[text]` is bool(test(text)), worked out once per distinct text. Codes, NPIs,
-    dates, diagnoses and modifiers recur from record to record, and a dictionary lookup costs
-    a tenth of a regular expression. Emptied when it holds LIMIT texts, so that memory stays
-    flat over a long stream of texts never seen before."""
+class Remembered(dict):
+    """`remembered[key]` is make(key), worked out once per distinct key: a dictionary lookup
+    costs far less than most answers. Emptied when it holds LIMIT keys, so that memory stays flat
+    over a long stream of keys never seen before."""
 
-    __slots__ = ("test",)
+    __slots__ = ("make",)
     LIMIT = 4096
 
-    def __init__(self, test: Callable[[str], object]):
+    def __init__(self, make: Callable[[object], object]):
         super().__init__()
-        self.test = test
+        self.make = make
 
-    def __missing__(self, text: str) -> bool:
+    def __missing__(self, key):
         if len(self) >= self.LIMIT:
             self.clear()
-        verdict = self[text] = bool(self.test(text))
-        return verdict
+        value = self[key] = self.make(key)
+        return value
+
+
+class Verdicts(Remembered):
+    """`verdicts[text]` is bool(test(text)). Codes, NPIs, dates, diagnoses and modifiers recur
+    from record to record, and a dictionary lookup costs a tenth of a regular expression."""
+
+    __slots__ = ()
+
+    def __init__(self, test: Callable[[str], object]):
+        super().__init__(lambda text: bool(test(text)))

@@ -88,19 +88,6 @@ def discipline(service: Service, policy: Policy) -> str | None:
     return THERAPY_DISCIPLINE.get(provider.discipline) if provider and provider.discipline else None
 
 
-def timed_pools(day: Day, policy: Policy) -> dict[str | None, list[Service]]:
-    """A day's timed lines, by discipline: PT and OT minutes are counted apart."""
-    pools = day.memo.get("timed_pools")
-    if pools is None:
-        pools = day.memo["timed_pools"] = {}
-        codes = policy.codes
-        for service in day.services:
-            info = codes.get(service.code)
-            if info is not None and info.timed:
-                pools.setdefault(discipline(service, policy), []).append(service)
-    return pools
-
-
 def pair_lines(day: Day, policy: Policy) -> list:
     """Billed lines of one clinician that an NCCI pair edit covers: (edit, column-1 line, column-2 line).
     Found once a day for the three rules that read them (MOD001, MOD002, MOD004)."""

@@ -7,7 +7,7 @@ from collections import defaultdict
 from functools import partial
 
 from cptlint.checks.base import Finding, Rule, register
-from cptlint.checks.shared import category, is_timed, timed_codes, timed_pools
+from cptlint.checks.shared import category, discipline, is_timed, timed_codes
 from cptlint.diagnostics import Severity
 from cptlint.fixes import Fix, RemoveItem, SetScalar
 from cptlint.model import Day, Encounter, Service
@@ -17,26 +17,32 @@ UNTIMED_ONE_A_DAY = frozenset({"evaluation", "group", "modality_supervised", "cm
 
 
 def _pools(day: Day, policy) -> list[tuple[dict[str, int], dict[str, int], dict[str, Service], TotalTimeAllowance]]:
-    """Per discipline: minutes and units summed per code, each code's first line, and what
-    the minutes allow under the total-time rule. Pools where a timed line lacks minutes are
-    left to UNT003: their allowance is unknown. Worked out once a day, for three rules."""
+    """Per discipline (PT and OT minutes are counted apart), in the order the day first bills
+    them: minutes and units summed per code, each code's first line, and what the minutes allow
+    under the total-time rule. Pools where a timed line lacks minutes are left to UNT003: their
+    allowance is unknown. Worked out once a day, in one pass over its lines, for three rules."""
     pools = day.memo.get("unit_pools")
     if pools is None:
-        pools = day.memo["unit_pools"] = []
-        for lines in timed_pools(day, policy).values():
-            minutes: dict[str, int] = {}
-            billed: dict[str, int] = {}
-            first: dict[str, Service] = {}
-            for s in lines:
-                if s.minutes is None:
-                    break
-                if s.code in first:
-                    minutes[s.code] += s.minutes
-                    billed[s.code] += s.units
-                else:
-                    minutes[s.code], billed[s.code], first[s.code] = s.minutes, s.units, s
+        sums: dict = {}  # discipline: (minutes, billed, first), or None once a line lacks minutes
+        codes = policy.codes
+        for s in day.services:
+            info = codes.get(s.code)
+            if info is None or not info.timed:
+                continue
+            key = discipline(s, policy)
+            pool = sums.get(key, False)
+            if pool is None:
+                continue
+            if s.minutes is None:
+                sums[key] = None
+            elif pool is False:
+                sums[key] = ({s.code: s.minutes}, {s.code: s.units}, {s.code: s})
+            elif s.code in pool[2]:
+                pool[0][s.code] += s.minutes
+                pool[1][s.code] += s.units
             else:
-                pools.append((minutes, billed, first, TotalTimeAllowance(minutes)))
+                pool[0][s.code], pool[1][s.code], pool[2][s.code] = s.minutes, s.units, s
+        pools = day.memo["unit_pools"] = [(*pool, TotalTimeAllowance(pool[0])) for pool in sums.values() if pool]
     return pools
 
 
