@@ -186,6 +186,8 @@ class OverlappingOneOnOne(Rule):
 
     def check(self, day: Day, policy):
         lines = [s for s in day.services if s.has_time_block and _one_on_one(s.code, policy) and is_timed(s, policy)]
+        if len(lines) < 2:  # most days: no two lines with their time recorded
+            return
         lines.sort(key=lambda s: s.start_minute)
         running: list = []  # blocks still open at the current start: a sweep, not every pair
         for later in lines:

@@ -577,14 +577,13 @@ class MalformedModifier(Rule):
 
     def check(self, encounter: Encounter, policy):
         for service in encounter.services:
-            seen: set[str] = set()
-            for index, modifier in enumerate(service.modifiers):
+            modifiers = service.modifiers
+            for index, modifier in enumerate(modifiers):
                 if not WELL_FORMED[modifier]:
                     hint = f' (did you mean "{modifier.upper()}"?)' if WELL_FORMED[modifier.upper()] else ""
                     yield Finding(service.place("modifiers", index), f'modifier "{modifier}" is not two capital letters or digits{hint}')
-                elif modifier in seen:
+                elif modifier in modifiers[:index]:  # a line has at most a few: cheaper than a set
                     yield Finding(service.place("modifiers", index), f"modifier {modifier} appears twice on this line")
-                seen.add(modifier)
             if len(service.modifiers) > MAX_MODIFIERS:
                 yield Finding(
                     service.place("modifiers", MAX_MODIFIERS),
