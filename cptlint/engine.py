@@ -24,7 +24,7 @@ from cptlint.checks import Finding, Rule, all_rules
 from cptlint.config import ConfigError, Settings, matches
 from cptlint.diagnostics import Diagnostic, Span, pointer_of
 from cptlint.memo import Remembered
-from cptlint.model import Day, Encounter, build_encounter
+from cptlint.model import Day, Encounter, MappingRecord, build_encounter
 from cptlint.policy import Policy, load_policy
 from cptlint.store import DiskStore, MemoryStore, Run
 
@@ -362,7 +362,7 @@ class Linter:
         for parts, value in slots:
             if parts in broken:
                 continue
-            typed = self._records.convert(value)
+            typed = MappingRecord(value)
             expect = doc.root.get("expect", ()) if parts[:1] == ("encounters",) else ()
             encounter = build_encounter(doc, parts, typed, self.policy.payers[typed.payer or self.settings.payer], expect)
             result.encounters.append(encounter)
@@ -412,7 +412,7 @@ class Linter:
                 if doc.is_readable:
                     found += self._record_schema_problems(doc.root, record)
                     if not found:
-                        typed = self._records.convert(doc.root)
+                        typed = MappingRecord(doc.root)
             if typed is not None:
                 encounter = build_encounter(doc, (record,), typed, payers[typed.payer or default_payer])
                 if not days_only:

@@ -117,13 +117,31 @@ def _minute(text: str | None) -> int | None:
     return int(hours) * 60 + int(minutes)
 
 
+class MappingRecord:
+    """A schema-valid mapping of a YAML or JSON file read as records.py reads an NDJSON record:
+    fields as attributes, None where absent, lists as tuples, mappings as records. Plain Python,
+    so that checking a file does not import msgspec (a tenth of a one-file run's start-up)."""
+
+    def __init__(self, mapping: dict):
+        fields = self.__dict__
+        for key, value in mapping.items():
+            if type(value) is list:
+                value = tuple([MappingRecord(item) if type(item) is dict else item for item in value])
+            elif type(value) is dict:
+                value = MappingRecord(value)
+            fields[key] = value
+
+    def __getattr__(self, name: str):  # only asked for a field the mapping does not hold
+        return None
+
+
 def _provider(record) -> Provider | None:
     return None if record is None else Provider(record.npi, record.discipline)
 
 
 def build_encounter(doc: Document, parts: tuple, record, payer: Payer, expect=()) -> Encounter:
-    """A typed encounter from its record (records.py: a schema-valid encounter whose absent
-    fields are None). Arguments go by position, in the order the fields are declared: with
+    """A typed encounter from its record (a schema-valid encounter whose absent fields are None:
+    records.py's for an NDJSON line, a MappingRecord for a file's mapping). Arguments go by position, in the order the fields are declared: with
     sixteen fields, naming them costs three times as much, and this runs for every encounter."""
     encounter = Encounter(
         doc,

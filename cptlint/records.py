@@ -4,14 +4,13 @@ The record types are made from the encounter schema (its types, required keys, p
 bounds, lengths and formats), so the schema stays the one source of truth: a keyword this module
 does not know is refused when the types are made, as validator.py refuses it.
 
-Two uses:
-- An NDJSON record is decoded straight from its text (`RecordReader.read`): one C pass instead
-  of the JSON decoder's dicts, the schema check and the typing after them. The answer is the
-  record, or None for "not vouched for": an error, an `x-` note, a key written twice, 2.0 for a
-  whole number. The engine reads such a record the ordinary way (loader, schema), which says
-  what is wrong, if anything. So the reader may refuse what the schema allows, never the reverse.
-- A schema-valid mapping of a YAML or JSON file becomes the same record (`RecordReader.convert`),
-  so one builder makes every typed encounter (model.build_encounter).
+An NDJSON record is decoded straight from its text (`RecordReader.read`): one C pass instead of
+the JSON decoder's dicts, the schema check and the typing after them. The answer is the record,
+or None for "not vouched for": an error, an `x-` note, a key written twice, 2.0 for a whole
+number. The engine reads such a record the ordinary way (loader, schema), which says what is
+wrong, if anything. So the reader may refuse what the schema allows, never the reverse. A
+record's fields are what model.MappingRecord makes of a file's mapping, so one builder makes
+every typed encounter (model.build_encounter).
 """
 
 from __future__ import annotations
@@ -71,10 +70,6 @@ class RecordReader:
         if " :" in text or _spaced_by_tab_or_return(text) or text.count('":') != self._keys_read(record):
             return None
         return record
-
-    def convert(self, value: dict):
-        """The record of a mapping the schema check passed (keys outside the schema are `x-` notes)."""
-        return msgspec.convert(value, self.type)
 
     # ---------------------------------------------------------------------------- the types
 

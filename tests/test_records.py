@@ -12,12 +12,27 @@ from hypothesis import strategies as st
 from cptlint import schema
 from cptlint.config import Settings
 from cptlint.engine import Linter
+from cptlint.model import MappingRecord
 from cptlint.records import RecordReader
 from tests.test_speed import BASE, EDITS, edited
 
 PAYERS = ("commercial", "medicare")
 READER = schema.record_reader(PAYERS)
 CLEAN = json.dumps(BASE)
+
+
+def _fields(record, struct: type | None = None) -> dict:
+    """What the builder reads of a record: every field of the schema, and so of the records within."""
+    struct = struct or READER.type
+    nested = {struct.__struct_fields__[index]: (is_list, item) for index, is_list, item in READER.nested[struct]}
+    out = {}
+    for name in struct.__struct_fields__:
+        value = getattr(record, name)
+        if name in nested and value is not None:
+            is_list, item = nested[name]
+            value = tuple(_fields(v, item) for v in value) if is_list else _fields(value, item)
+        out[name] = value
+    return out
 
 
 def _valid(doc) -> bool:
@@ -31,7 +46,7 @@ def test_what_the_reader_vouches_for_the_schema_allows(edits):
     record = READER.read(json.dumps(doc))
     if record is not None:
         assert _valid(doc)
-        assert record == READER.convert(doc)  # the same record, read from text or from a mapping
+        assert _fields(record) == _fields(MappingRecord(doc))  # the same record, read from text or from a mapping
     # the reader never refuses a schema-valid record without notes and without text that reads like a key's end
     elif _valid(doc) and "x-extra" not in doc and not any(_like_a_key_end(text) for text in _strings(doc)):
         pytest.fail(f"a clean record refused: {doc}")
