@@ -141,8 +141,9 @@ def _provider(record) -> Provider | None:
 
 def build_encounter(doc: Document, parts: tuple, record, payer: Payer, expect=()) -> Encounter:
     """A typed encounter from its record (a schema-valid encounter whose absent fields are None:
-    records.py's for an NDJSON line, a MappingRecord for a file's mapping). Arguments go by position, in the order the fields are declared: with
-    sixteen fields, naming them costs three times as much, and this runs for every encounter."""
+    records.py's for an NDJSON line, a MappingRecord for a file's mapping). Arguments go by
+    position, in the order the fields are declared: with sixteen fields, naming them costs three
+    times as much, and this runs for every encounter."""
     encounter = Encounter(
         doc,
         parts,

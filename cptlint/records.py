@@ -30,7 +30,7 @@ _OBJECT_IGNORED = {"patternProperties", "additionalProperties"}  # other keys ar
 
 
 class RecordReader:
-    """Record types made from one definition of a schema, and the two ways to fill them."""
+    """Record types made from one definition of a schema, and a reader of JSON text into them."""
 
     def __init__(self, root: dict):
         self.root = root
@@ -146,33 +146,42 @@ def _spaced_by_tab_or_return(text: str) -> bool:
 
 def _key_counter(root: type, nested: dict):
     """A function giving how many keys the decoder filled in a record and the structs within it
-    (an absent field holds None, which no field's type admits from the text). Written out for
-    the record's types, as straight-line code: it runs for every record."""
-    lines = ["def keys_read(v0):"]
+    (an absent field holds None, which no field's type admits from the text)."""
 
-    def count(struct: type, depth: int, pad: str) -> None:
+    def body(struct: type, value: str, pad: str) -> list[str]:
+        return [f"{pad}n += {len(struct.__struct_fields__)} - astuple({value}).count(None)"]
+
+    return _written_out("keys_read", root, nested, body, {"astuple": astuple}, "n = 0", "return n")
+
+
+def _written_out(name: str, root: type, nested: dict, body, namespace: dict, first: str, last: str):
+    """A function of a record, written out as straight-line code over the record's types (it
+    runs for every record): body(struct, value, pad) gives the lines for one struct held in the
+    variable named value; the structs within it follow, each in a variable of its own."""
+    lines = [f"def {name}(v0):", f"    {first}"]
+
+    def walk(struct: type, depth: int, pad: str) -> None:
         value, inner = f"v{depth}", f"v{depth + 1}"
-        lines.append(f"{pad}{value} = astuple({value})")
-        lines.append(f"{pad}n += {len(struct.__struct_fields__)} - {value}.count(None)")
+        lines.extend(body(struct, value, pad))
         for index, is_list, item_type in nested[struct]:
+            key = struct.__struct_fields__[index]
             if is_list:
-                lines.append(f"{pad}for {inner} in {value}[{index}] or ():")
+                lines.append(f"{pad}for {inner} in {value}.{key} or ():")
             else:
-                lines.extend([f"{pad}{inner} = {value}[{index}]", f"{pad}if {inner} is not None:"])
-            count(item_type, depth + 1, pad + "    ")
+                lines.extend([f"{pad}{inner} = {value}.{key}", f"{pad}if {inner} is not None:"])
+            walk(item_type, depth + 1, pad + "    ")
 
-    lines.append("    n = 0")
-    count(root, 0, "    ")
-    lines.append("    return n")
-    namespace = {"astuple": astuple}
+    walk(root, 0, "    ")
+    lines.append(f"    {last}")
+    namespace = dict(namespace)
     exec("\n".join(lines), namespace)  # noqa: S102
-    return namespace["keys_read"]
+    return namespace[name]
 
 
 def _only(node: dict, known: set) -> None:
-    for keyword in node:
-        if keyword not in known and keyword not in ANNOTATIONS and keyword not in _MEANINGS:
-            raise ValueError(f"the record reader does not know the keyword {keyword!r}")
+    for word in node:
+        if word not in known and word not in ANNOTATIONS and word not in _MEANINGS:
+            raise ValueError(f"the record reader does not know the keyword {word!r}")
 
 
 def _refused(node: dict, what: str):
@@ -210,12 +219,12 @@ def _checks_of(key: str, field_type) -> tuple[str, tuple, bool] | None:
 
 
 def _checker(root: type, nested: dict, checks: dict):
-    """The root's __post_init__: every check of the record and the structs within it, written
-    out as straight-line code. A ValueError is the decoder's refusal."""
-    lines, tests = ["def __post_init__(v0):"], {}
+    """The root's __post_init__: every check of the record and the structs within it. A
+    ValueError is the decoder's refusal."""
+    tests: dict[str, Verdicts] = {}
 
-    def check(struct: type, depth: int, pad: str) -> None:
-        value, inner = f"v{depth}", f"v{depth + 1}"
+    def body(struct: type, value: str, pad: str) -> list[str]:
+        lines = []
         for key, passes, is_list in checks[struct]:
             names = []
             for test in passes:
@@ -224,19 +233,9 @@ def _checker(root: type, nested: dict, checks: dict):
             failed = " or ".join(f"not {name}[x]" for name in names)
             lines.append(f"{pad}x = {value}.{key}")
             if is_list:
-                lines.extend([f"{pad}for x in x or ():", f"{pad}    if {failed}:", f"{pad}        raise ValueError({key!r})"])
+                lines += [f"{pad}for x in x or ():", f"{pad}    if {failed}:", f"{pad}        raise ValueError({key!r})"]
             else:
-                lines.extend([f"{pad}if x is not None and ({failed}):", f"{pad}    raise ValueError({key!r})"])
-        for index, is_list, item_type in nested[struct]:
-            key = struct.__struct_fields__[index]
-            if is_list:
-                lines.append(f"{pad}for {inner} in {value}.{key} or ():")
-            else:
-                lines.extend([f"{pad}{inner} = {value}.{key}", f"{pad}if {inner} is not None:"])
-            check(item_type, depth + 1, pad + "    ")
+                lines += [f"{pad}if x is not None and ({failed}):", f"{pad}    raise ValueError({key!r})"]
+        return lines
 
-    check(root, 0, "    ")
-    lines.append("    return None")
-    namespace = dict(tests)
-    exec("\n".join(lines), namespace)  # noqa: S102
-    return namespace["__post_init__"]
+    return _written_out("__post_init__", root, nested, body, tests, "pass", "return None")
