@@ -35,8 +35,8 @@ class RecordReader:
     def __init__(self, root: dict):
         self.root = root
         self.by_reference: dict[str, object] = {}
-        # struct type: (field index, is a list, struct type) of its fields that hold structs
-        self.nested: dict[type, tuple[tuple[int, bool, type], ...]] = {}
+        # struct type: (key, is a list, struct type) of its fields that hold structs
+        self.nested: dict[type, tuple[tuple[str, bool, type], ...]] = {}
         self.fields: dict[type, list] = {}  # struct type: the fields it was made with
         self.checks: dict[type, tuple[tuple[str, tuple[Verdicts, ...], bool], ...]] = {}  # (key, tests, is a list)
         made = self.translate(root)
@@ -120,21 +120,21 @@ class RecordReader:
         properties, required = node.get("properties") or _refused(node, "an object without properties"), node.get("required", ())
         if set(required) - set(properties):
             _refused(node, "a required key that no property names")
-        fields = []
+        fields, nested, checks = [], [], []
         for key, sub in properties.items():
             if not key.isidentifier() or keyword.iskeyword(key):
                 _refused(node, f"the key {key!r}")
             field_type = self.translate(sub, key.capitalize())
             fields.append((key, field_type) if key in required else (key, field_type, None))
+            is_list, value_type = _one_value(field_type)
+            if isinstance(value_type, type) and issubclass(value_type, msgspec.Struct):
+                nested.append((key, is_list, value_type))
+            checked = [meta for meta in getattr(value_type, "__metadata__", ()) if isinstance(meta, _Checked)]
+            if checked:
+                checks.append((key, checked[0].tests, is_list))
         # No struct of a record can be part of a cycle: not tracked by the cycle collector.
         made = msgspec.defstruct(name, fields, kw_only=True, gc=False)
-        self.fields[made] = fields
-        self.checks[made] = tuple(check for field in fields if (check := _checks_of(field[0], field[1])) is not None)
-        self.nested[made] = tuple(
-            (index, struct_type is not field[1], struct_type)
-            for index, field in enumerate(fields)
-            if (struct_type := _struct_within(field[1])) is not None
-        )
+        self.fields[made], self.nested[made], self.checks[made] = fields, tuple(nested), tuple(checks)
         return made
 
 
@@ -163,8 +163,7 @@ def _written_out(name: str, root: type, nested: dict, body, namespace: dict, fir
     def walk(struct: type, depth: int, pad: str) -> None:
         value, inner = f"v{depth}", f"v{depth + 1}"
         lines.extend(body(struct, value, pad))
-        for index, is_list, item_type in nested[struct]:
-            key = struct.__struct_fields__[index]
+        for key, is_list, item_type in nested[struct]:
             if is_list:
                 lines.append(f"{pad}for {inner} in {value}.{key} or ():")
             else:
@@ -193,13 +192,12 @@ def _with(base, **constraints):
     return Annotated[base, msgspec.Meta(**given)] if given else base
 
 
-def _struct_within(field_type):
-    """The struct type of a field that holds one, or a tuple of them; else None."""
-    if hasattr(field_type, "__metadata__"):  # Annotated[...]
-        field_type = field_type.__origin__
-    if getattr(field_type, "__origin__", None) is tuple:
-        field_type = field_type.__args__[0]
-    return field_type if isinstance(field_type, type) and issubclass(field_type, msgspec.Struct) else None
+def _one_value(field_type) -> tuple[bool, object]:
+    """(whether a field holds a tuple of values, the type of one value, its metadata kept)."""
+    bare = field_type.__origin__ if hasattr(field_type, "__metadata__") else field_type  # less Annotated
+    if getattr(bare, "__origin__", None) is tuple:
+        return True, bare.__args__[0]
+    return False, field_type
 
 
 class _Checked(NamedTuple):
@@ -207,15 +205,6 @@ class _Checked(NamedTuple):
     checked after decoding (see _checker); msgspec leaves metadata of its own kind alone."""
 
     tests: tuple
-
-
-def _checks_of(key: str, field_type) -> tuple[str, tuple, bool] | None:
-    """(key, tests, whether the field is a list of texts) for a field whose texts are checked."""
-    bare = field_type.__origin__ if hasattr(field_type, "__metadata__") else field_type  # less Annotated
-    is_list = getattr(bare, "__origin__", None) is tuple
-    text = bare.__args__[0] if is_list else field_type
-    checked = [m for m in getattr(text, "__metadata__", ()) if isinstance(m, _Checked)]
-    return (key, checked[0].tests, is_list) if checked else None
 
 
 def _checker(root: type, nested: dict, checks: dict):

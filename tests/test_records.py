@@ -24,7 +24,7 @@ CLEAN = json.dumps(BASE)
 def _fields(record, struct: type | None = None) -> dict:
     """What the builder reads of a record: every field of the schema, and so of the records within."""
     struct = struct or READER.type
-    nested = {struct.__struct_fields__[index]: (is_list, item) for index, is_list, item in READER.nested[struct]}
+    nested = {key: (is_list, item) for key, is_list, item in READER.nested[struct]}
     out = {}
     for name in struct.__struct_fields__:
         value = getattr(record, name)
