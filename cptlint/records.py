@@ -23,9 +23,8 @@ import msgspec
 from msgspec.structs import astuple
 
 from cptlint.memo import Verdicts
-from cptlint.validator import ANNOTATIONS, FORMATS
+from cptlint.validator import FORMATS, is_annotation
 
-_MEANINGS = {"x-cptlint-message"}  # read by schema.py for messages; no bearing on validity
 _OBJECT_IGNORED = {"patternProperties", "additionalProperties"}  # other keys are refused anyway, see _keys_read
 
 
@@ -179,7 +178,7 @@ def _written_out(name: str, root: type, nested: dict, body, namespace: dict, fir
 
 def _only(node: dict, known: set) -> None:
     for word in node:
-        if word not in known and word not in ANNOTATIONS and word not in _MEANINGS:
+        if word not in known and not is_annotation(word):
             raise ValueError(f"the record reader does not know the keyword {word!r}")
 
 

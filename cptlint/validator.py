@@ -22,6 +22,13 @@ ANNOTATIONS = {"$schema", "$id", "$defs", "title", "description", "default", "ex
 OBJECT_KEYWORDS = ("properties", "additionalProperties", "patternProperties", "required")
 READ_BY_IF = ("then", "else")
 
+
+def is_annotation(keyword: str) -> bool:
+    """Whether a schema keyword has no bearing on validity: an annotation, or an `x-` keyword
+    of cptlint's own (such as the messages schema.py reads)."""
+    return keyword in ANNOTATIONS or keyword.startswith("x-")
+
+
 # Exact types: the readers make plain dicts, lists, strings and ints, and an exact test is the
 # cheapest. A subclass (which no reader makes) gets a no, and jsonschema then answers in full.
 _TYPES = {
@@ -112,7 +119,7 @@ class _Source:
         if any(k in node for k in OBJECT_KEYWORDS):
             out += self.object(node, v, depth)
         for keyword, argument in node.items():
-            if keyword == "type" or keyword in ANNOTATIONS or keyword in OBJECT_KEYWORDS or keyword in READ_BY_IF or keyword.startswith("x-"):
+            if keyword == "type" or is_annotation(keyword) or keyword in OBJECT_KEYWORDS or keyword in READ_BY_IF:
                 continue
             make = _KEYWORDS.get(keyword)
             if make is None:
