@@ -1,22 +1,30 @@
 """The result cache, `.cptlint_cache/`: a file unchanged since the last run is not read again.
 
-An entry is a file's own findings and encounters (day rules always run afresh over all of them),
-keyed on the file's path and content, the settings, the rules data and the cptlint version, so
-any of those changing is a miss. The directory carries a .gitignore of its own, so it is never
-committed; a damaged entry is a miss, never an error.
+An entry is a file's result as data (its findings, the ids of the days it holds, and its text
+when it has findings), keyed on the file's path relative to its configuration, its content, the
+resolved settings, the rules data and cptlint's code, so any of those changing is a miss.
+
+An entry is JSON and is checked field by field when read: nothing in the cache can run code,
+and a damaged or planted entry is a miss, never an error. The cache is not used when its
+directory (or a directory in it) is a symbolic link, and its files are opened without
+following links, so a committed `.cptlint_cache -> elsewhere` writes nothing elsewhere. The
+directory carries a .gitignore of its own, so it is never committed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
+import stat
 from functools import lru_cache
 from pathlib import Path
 
 from cptlint import __version__
 
 DIRECTORY = ".cptlint_cache"
+VERSION = "v2"  # v1 held pickles: never read
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 @lru_cache(maxsize=None)
@@ -31,35 +39,140 @@ def code_fingerprint() -> str:
     return hashlib.sha256("\n".join(stamp).encode()).hexdigest()
 
 
+def digest(*parts: bytes) -> str:
+    """A key from parts, each length-prefixed so that no two lists of parts give one key."""
+    sha = hashlib.sha256()
+    for part in parts:
+        sha.update(len(part).to_bytes(8, "little") + part)
+    return sha.hexdigest()
+
+
 class Cache:
+    """Entries under ROOT/.cptlint_cache/v2/xx/key, as JSON."""
+
     def __init__(self, root: Path, salt: str):
-        self.root = Path(root) / DIRECTORY / "v1"
+        self.base = Path(root) / DIRECTORY
+        self.root = self.base / VERSION
         self.salt = salt + code_fingerprint()
 
-    def key(self, path: str, content: bytes) -> str:
-        digest = hashlib.sha256()
-        for part in (self.salt.encode(), path.encode(), content):
-            digest.update(len(part).to_bytes(8, "little") + part)
-        return digest.hexdigest()
+    def key(self, settings, path: str, kind: str | None, content: bytes) -> str:
+        from cptlint.config import relative_posix
 
-    def get(self, key: str):
+        where = f"{relative_posix(path, settings.root)}\0{kind}"
+        return digest(self.salt.encode(), where.encode("utf-8", "surrogatepass"), content)
+
+    def get(self, key: str, path: str):
+        """The FileResult stored under key, for the file at path; None when there is none, or it
+        is not what this version writes."""
+        data = self.read(key)
+        if data is None:
+            return None
+        from cptlint.engine import FileResult
+
         try:
-            with open(self.root / key[:2] / key, "rb") as entry:
-                return pickle.load(entry)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError):
+            return FileResult(
+                path,
+                text=_checked_text(data["text"]),
+                diagnostics=[_diagnostic(path, row) for row in data["diagnostics"]],
+                day_ids=[_ids(pair) for pair in data["days"]],
+                broken_visits={_integer(visit) for visit in data["broken"]},
+                day_findings={_ids(day): [_diagnostic(path, row) for row in found] for day, found in data["day_findings"]},
+            )
+        except (KeyError, TypeError, ValueError):
             return None
 
-    def put(self, key: str, value) -> None:
+    def put(self, key: str, result) -> None:
+        data = {
+            "text": result.text,
+            "diagnostics": [_row(d) for d in result.diagnostics],
+            "days": [list(ids) for ids in result.day_ids],
+            "broken": sorted(result.broken_visits),
+            "day_findings": [[list(day), [_row(d) for d in found]] for day, found in result.day_findings.items()],
+        }
+        self.write(key, json.dumps(data, separators=(",", ":")).encode())
+
+    def read(self, key: str) -> object | None:
+        """The JSON value stored under key, or None."""
+        if not self._safe_folder(key):
+            return None
+        try:
+            descriptor = os.open(self.root / key[:2] / key, os.O_RDONLY | _NOFOLLOW)
+            with os.fdopen(descriptor, "rb") as entry:
+                if not stat.S_ISREG(os.fstat(entry.fileno()).st_mode):
+                    return None
+                return json.loads(entry.read())
+        except (OSError, ValueError, RecursionError):
+            return None
+
+    def write(self, key: str, data: bytes) -> None:
         folder = self.root / key[:2]
         try:
-            if not self.root.exists():
-                self.root.mkdir(parents=True)
-                (self.root.parent / ".gitignore").write_text("# Created by cptlint.\n*\n")
-                (self.root.parent / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n# cptlint's cache\n")
-            folder.mkdir(exist_ok=True)
-            temporary = folder / f"{key}.{os.getpid()}"  # this process's own; replaced whole, so no reader sees half
-            with open(temporary, "wb") as out:
-                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            if not self.base.exists() and not self.base.is_symlink():
+                self.base.mkdir(parents=True)
+                _create(self.base / ".gitignore", b"# Created by cptlint.\n*\n")
+                _create(self.base / "CACHEDIR.TAG", b"Signature: 8a477f597d28d172789f06886806bc55\n# cptlint's cache\n")
+            for directory in (self.root, folder):
+                if not directory.exists() and not directory.is_symlink():
+                    directory.mkdir()
+            if not self._safe_folder(key):
+                return
+            temporary = folder / f"{key}.{os.getpid()}.tmp"  # this process's own; replaced whole, so no reader sees half
+            _create(temporary, data)
             os.replace(temporary, folder / key)
         except OSError:
             pass  # a read-only checkout lints all the same
+
+    def _safe_folder(self, key: str) -> bool:
+        """The cache's folders are real directories, not links to somewhere else."""
+        for directory in (self.base, self.root, self.root / key[:2]):
+            try:
+                if not stat.S_ISDIR(os.lstat(directory).st_mode):
+                    return False
+            except OSError:
+                return False
+        return True
+
+
+def _create(path: Path, data: bytes) -> None:
+    """A new file with data, never through a link (an existing one is replaced, not followed)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(data)
+
+
+def _row(d) -> list:
+    return [d.line, d.column, d.end_line, d.end_column, d.code, int(d.severity), d.message, d.pointer, d.encounter, d.fixable]
+
+
+def _diagnostic(path: str, row: list):
+    from cptlint.checks import REGISTRY
+    from cptlint.diagnostics import Diagnostic, Severity
+
+    line, column, end_line, end_column, code, severity, message, pointer, encounter, fixable = row
+    if code not in REGISTRY or fixable not in (None, "safe", "unsafe"):
+        raise ValueError(code)
+    return Diagnostic(
+        path, _integer(line), _integer(column), _integer(end_line), _integer(end_column), code, Severity(_integer(severity)),
+        _checked_text(message), _checked_text(pointer), None if encounter is None else _checked_text(encounter), fixable,
+    )
+
+
+def _ids(pair) -> tuple[int, int]:
+    day, visit = pair
+    return _integer(day), _integer(visit)
+
+
+def _integer(value) -> int:
+    if type(value) is not int:
+        raise TypeError(value)
+    return value
+
+
+def _checked_text(value) -> str:
+    if type(value) is not str:
+        raise TypeError(value)
+    return value

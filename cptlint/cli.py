@@ -55,32 +55,48 @@ def main() -> None:
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply the fixes that need a person's judgement.")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), help="Report only findings this baseline file does not hold.")
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False, path_type=Path), help="Record the current findings as the baseline, then exit 0.")
-def check(paths, output_format, output, select, extend_select, ignore, payer, config_path, fail_on, exit_zero, statistics, quiet, stdin_filename, no_cache, jobs, fix, diff, unsafe_fixes, baseline_path, write_baseline_path) -> None:
+@click.option("--days-across-files", is_flag=True, help="Join a patient's day across the files of the run (default: within each file).")
+@click.option("--show-settings", is_flag=True, help="Print the settings each named file (or the current directory) is linted with, and where they come from.")
+@click.option("--show-files", is_flag=True, help="List the files the run would lint, and lint nothing.")
+def check(paths, output_format, output, select, extend_select, ignore, payer, config_path, fail_on, exit_zero, statistics, quiet, stdin_filename, no_cache, jobs, fix, diff, unsafe_fixes, baseline_path, write_baseline_path, days_across_files, show_settings, show_files) -> None:
     """Lint encounter files and directories (default: the current directory)."""
     from cptlint import baseline
-    from cptlint.config import ConfigError, load_settings, override
+    from cptlint.config import ConfigError, Resolver
     from cptlint.diagnostics import Severity
-    from cptlint.engine import InternalError, Linter, Source, batched, file_source
+    from cptlint.engine import InternalError, Source
+    from cptlint.fixer import fix as apply_fixes
     from cptlint.loader import kind_of, sniff_kind
+    from cptlint.parallel import batched
     from cptlint.policy import PolicyError
     from cptlint.reporters import REPORTERS, STREAMING, Style
+    from cptlint.runner import Linters, Runner
     from cptlint.sources import walk
 
     try:
-        settings = override(
-            load_settings(config_path),
+        resolver = Resolver(
+            config_path,
             select=select,
             extend_select=extend_select,
             ignore=ignore,
             payer=payer,
             fail_on=Severity.parse(fail_on) if fail_on else None,
+            days_across_files=True if days_across_files else None,
         )
         excerpts = output_format == "text" and not (quiet or statistics)
-        linter = Linter(settings, cache=not no_cache, excerpts=excerpts, fixes=fix or diff)
+        linter_for = Linters(resolver, cache=not no_cache, excerpts=excerpts, fixes=fix or diff)
+        linter_for(str(Path.cwd() / "-"))  # the current directory's configuration: a mistake in it stops the run now
         known = baseline.read(baseline_path) if baseline_path else None
     except (ConfigError, PolicyError, baseline.BaselineError) as err:
         _fail(str(err))
-    sources = map(file_source, walk([p for p in paths or (".",) if p != "-"], settings))
+    if show_settings:
+        _show_settings(resolver, paths)
+        return
+    walked = walk([p for p in paths or (".",) if p != "-"], resolver)
+    if show_files:
+        for source in walked:
+            click.echo(source.path)
+        return
+    sources = walked
     stdin_name = (stdin_filename or "-") if "-" in paths else None
     if stdin_name is not None:
         content = sys.stdin.buffer.read()
@@ -88,12 +104,13 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
         sources = chain(sources, [Source(stdin_name, lambda: content, kind)])
     try:
         if fix or diff:
-            fixed = linter.fix(sources, unsafe=unsafe_fixes)
+            fixed = apply_fixes(linter_for, sources, unsafe=unsafe_fixes)
             run = fixed.run
         else:
-            run = linter.run(sources, jobs or os.cpu_count() or 1, _progress_bar())
-    except InternalError as err:
+            run = Runner(linter_for).run(sources, jobs or os.cpu_count() or 1, _progress_bar())
+    except (InternalError, ConfigError, PolicyError) as err:
         _fail(str(err))
+    settings = resolver.default
     if diff:
         patch = "".join(_unified_diff(f.path, f.original, f.text) for f in fixed.files.values())
         click.echo(patch, nl=False)
@@ -128,6 +145,27 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
             click.echo("".join(batch), nl=False, err=fix and stdin_name is not None)
     failing = any(d.severity >= settings.fail_on for d in run.diagnostics)
     sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+
+
+def _show_settings(resolver, paths) -> None:
+    """Each file's resolved settings, as ruff --show-settings prints them."""
+    from dataclasses import fields
+
+    targets = [p for p in paths if p != "-"] or ["."]
+    for target in targets:
+        settings = resolver.settings_for_directory(os.path.abspath(target)) if os.path.isdir(target) else resolver.settings_for(target)
+        click.echo(f"Settings for {target}")
+        click.echo(f"  from: {settings.source or '(defaults: no configuration file found)'}")
+        for item in fields(settings):
+            if item.name != "source":
+                value = getattr(settings, item.name)
+                click.echo(f"  {item.name.replace('_', '-')}: {_shown(value)}")
+
+
+def _shown(value) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return str(value)
 
 
 def _progress_bar(after: float = 2.0):

@@ -44,6 +44,7 @@ KEYS = (
     "ptp-files",
     "fixable",
     "unfixable",
+    "days-across-files",
 )
 
 
@@ -66,6 +67,7 @@ class Settings:
     fail_on: Severity = Severity.WARNING
     fixable: tuple[str, ...] = ("ALL",)
     unfixable: tuple[str, ...] = ()
+    days_across_files: bool = False  # join a patient's day across the files of a run
     root: Path = field(default_factory=Path.cwd)  # globs are relative to it
     source: Path | None = None  # the configuration file read, if any
 
@@ -223,7 +225,55 @@ def from_table(table: dict, path: Path) -> Settings:
         values["payer"] = table["payer"]
     if "fail-on" in table:
         values["fail_on"] = _severity(table["fail-on"], f"{where}: fail-on")
+    if "days-across-files" in table:
+        if not isinstance(table["days-across-files"], bool):
+            raise ConfigError(f"{where}: days-across-files must be true or false")
+        values["days_across_files"] = table["days-across-files"]
     return Settings(**values)
+
+
+class Resolver:
+    """The settings of each file, as ruff finds them: the configuration nearest to the file
+    (in each directory .cptlint.toml first, then pyproject.toml with a [tool.cptlint] table),
+    or the one `--config` names for all; the command line's options on top. A directory's
+    answer is remembered, and each configuration file is read once."""
+
+    def __init__(self, config: Path | None = None, cwd: Path | None = None, **options):
+        self.cwd = (cwd or Path.cwd()).resolve()
+        self.options = options
+        self.fixed = override(load_settings(config, self.cwd), **options) if config is not None else None
+        self.by_directory: dict[str, Settings] = {}
+        self.by_file: dict[Path | None, Settings] = {}
+        self.default = self.settings_for_directory(self.cwd) if self.fixed is None else self.fixed
+
+    def settings_for(self, path: str | Path) -> Settings:
+        """The settings of a file (or of standard input, by the name it is given)."""
+        if self.fixed is not None:
+            return self.fixed
+        return self.settings_for_directory(os.path.dirname(os.path.abspath(path)))
+
+    def settings_for_directory(self, directory: str | Path) -> Settings:
+        if self.fixed is not None:
+            return self.fixed
+        directory = str(directory)
+        known = self.by_directory.get(directory)
+        if known is None:
+            found = find_config(Path(directory))
+            source = found[0] if found else None
+            known = self.by_file.get(source)
+            if known is None:
+                base = from_table(found[1], found[0]) if found else Settings(root=self.cwd)
+                known = self.by_file[source] = override(base, **self.options)
+            self.by_directory[directory] = known
+        return known
+
+    def all_settings(self) -> list[Settings]:
+        """Every configuration read so far, the one for the current directory first."""
+        seen = [self.default]
+        for settings in self.by_file.values():
+            if settings not in seen:
+                seen.append(settings)
+        return seen
 
 
 def override(settings: Settings, **options) -> Settings:
@@ -256,6 +306,8 @@ def _selectors(value, where: str) -> list[str]:
 
     selectors = _strings(list(value) if isinstance(value, tuple) else value, where)
     for selector in selectors:
+        if not selector.strip():
+            raise ConfigError(f'{where}: an empty selector ("") selects every rule by accident; name a code, a prefix or ALL')
         if selector != "ALL" and not any(code.startswith(selector) for code in REGISTRY):
             raise ConfigError(f'{where}: "{selector}" selects no rule{did_you_mean(selector, REGISTRY)}')
     return selectors

@@ -45,6 +45,7 @@ class Diagnostic:
     message: str
     pointer: str
     encounter: str | None = None
+    fixable: str | None = None  # "safe" or "unsafe" when the rule's fix applies here
     fix: object = field(default=None, repr=False, compare=False)  # a fixes.Fix, for --fix
 
     def sort_key(self):
@@ -54,7 +55,7 @@ class Diagnostic:
         # Findings cross processes (--jobs) and the disk store by the hundred thousand: made
         # again from their fields, they pickle in half the time the slots protocol takes.
         fields = (self.path, self.line, self.column, self.end_line, self.end_column, self.code)
-        return Diagnostic, (*fields, self.severity, self.message, self.pointer, self.encounter, self.fix)
+        return Diagnostic, (*fields, self.severity, self.message, self.pointer, self.encounter, self.fixable, self.fix)
 
     def as_dict(self) -> dict:
         return {

@@ -1,42 +1,36 @@
-"""The linter: read each file once, check it against the schema, run the rules, place findings.
+"""Linting one file with one configuration: read it once, check it against the schema, run the
+encounter rules, judge the days it holds, place every finding.
 
-Encounter rules run file by file; day rules (units for a day, pair edits) run at the end over
-every encounter of one patient and date, whichever files hold them. A day with an encounter that
-failed the schema is skipped by day rules rather than judged on half its services.
+A run of many files (runner.py) asks a Linter per configuration for each file; the days a file
+holds are judged here as if the file held them whole, and days.py judges again the days a run
+finds in several pieces. Worker processes (parallel.py) and fixes (fixer.py) use this too.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections import Counter, defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from itertools import chain, islice
-from pathlib import Path
 from typing import NamedTuple
 
-from cptlint import fixes as fixes_module
 from cptlint import loader, schema
 from cptlint.cache import Cache
-from cptlint.checks import Finding, Rule, all_rules
+from cptlint.checks import REGISTRY, Finding, Rule, all_rules
 from cptlint.config import ConfigError, Settings, matches
+from cptlint.days import day_key, ids_of, key_id, scope_of
 from cptlint.diagnostics import Diagnostic, Span, pointer_of
 from cptlint.memo import Remembered
 from cptlint.model import Day, Encounter, MappingRecord, build_encounter
 from cptlint.policy import Policy, load_policy
-from cptlint.store import DiskStore, MemoryStore, Run
 
-MAX_FIX_ROUNDS = 10
-PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
-SPLIT_MIN_BYTES = 4 << 20  # an NDJSON file this long is split over the worker processes
-PIECE_MAX_BYTES = 4 << 20  # and in pieces no longer than this: a piece's findings are held until it is done, and
-# the last piece to finish runs alone while the other workers wait (half a piece, on average)
-SPILL_FINDINGS = 1000  # a streamed file's findings go to the run's store this many at a time
-SPILL_MIN_FILES = 200  # a run of this many files, or with a long NDJSON file, keeps its findings on disk
-CHUNK_FILES = 100  # files a worker is sent at once
-CHUNKS_AHEAD = 4  # chunks sent ahead per worker: enough to keep it busy, few enough to keep memory flat
+
+SPILL_FINDINGS = 1000  # a streamed file's findings (and days) go to the run's store this many at a time
+BOM = b"\xef\xbb\xbf"
+# Problems with the input itself: reported whatever the selection, unless ignored by name (as
+# ruff reports a syntax error always). A schema violation (SCH003) follows the selection.
+ALWAYS_REPORTED = ("SCH001", "SCH002", "SCH004")
 
 
 class InternalError(Exception):
@@ -77,11 +71,14 @@ NO_SUPPRESSIONS = Suppressions(False, {})  # shared by the many files without a 
 
 class Source(NamedTuple):
     """A file to lint: its display path, and how to read its bytes when they are not the file at
-    that path (stdin, a file being fixed, a test's text); kind overrides the suffix."""
+    that path (stdin, a file being fixed, a test's text); kind overrides the suffix. explicit:
+    named by the user (always linted), not found by a directory walk (skipped when it is plainly
+    not an encounter file)."""
 
     path: str
     read: Callable[[], bytes] | None = None
     kind: str | None = None
+    explicit: bool = True
 
     @property
     def on_disk(self) -> bool:
@@ -102,16 +99,24 @@ class FileResult:
     excerpts: dict[int, str] = field(default_factory=dict)  # the flagged lines of a streamed file
     diagnostics: list[Diagnostic] = field(default_factory=list)
     encounters: list[Encounter] = field(default_factory=list)
-    # (patient, date) of encounters that failed the schema: their days are incomplete
-    broken_days: frozenset = frozenset()
+    # the days the file holds, (day id, visit id) each (see days.py), once per piece: an NDJSON
+    # file lists a day once per run of consecutive lines
+    day_ids: list = field(default_factory=list)
+    broken_visits: set = field(default_factory=set)  # visits with an encounter that failed the schema
+    day_findings: dict = field(default_factory=dict)  # provisional: (day id, visit id) -> findings
     suppressions: Suppressions = NO_SUPPRESSIONS
     ignored: tuple[str, ...] = ()
-    day_findings: dict = field(default_factory=dict)  # provisional: by day, until days are settled
     # a piece of a split NDJSON file: (start, end, line, record) of the days it left unjudged
     open_days: list = field(default_factory=list)
 
+    def has_findings(self) -> bool:
+        return bool(self.diagnostics) or any(self.day_findings.values())
+
 
 class Linter:
+    """Everything one configuration needs to lint a file: its settings, the rules it selects and
+    the policy data they read."""
+
     def __init__(
         self, settings: Settings, policy: Policy | None = None, cache: bool = False, excerpts: bool = True, fixes: bool = True
     ):
@@ -121,7 +126,7 @@ class Linter:
         self.cache = Cache(settings.root, repr(settings)) if cache else None
         self.policy = policy or load_policy(settings.extend_rules, settings.mue_file, settings.ptp_files, store=self.cache)
         if self.cache is not None:
-            self.cache.salt += self.policy.fingerprint
+            self.cache.salt += self.policy.fingerprint + f"excerpts={excerpts}"
         if settings.payer not in self.policy.payers:
             known = ", ".join(sorted(self.policy.payers))
             raise ConfigError(f'payer "{settings.payer}" is not a payer profile (known: {known})')
@@ -133,204 +138,131 @@ class Linter:
         self._encounter_rules_for = Remembered(partial(self._choose, self.encounter_rules))
         self._day_rules_for = Remembered(partial(self._choose, self.day_rules))
         self.severities = {cls.code: settings.severity_of(cls.code, cls.severity) for cls in all_rules()}
-        self.reported = {cls.code for cls in all_rules() if settings.enabled(cls.code)}  # rules and input checks
+        self.reported = {cls.code for cls in all_rules() if settings.enabled(cls.code)}
+        self.reported.update(code for code in ALWAYS_REPORTED if code not in settings.ignore)
+        self.fixable = {
+            cls.code: cls.fixable for cls in all_rules() if cls.fixable is not None and settings.fix_enabled(cls.code)
+        }
         self.payer_names = tuple(sorted(self.policy.payers))
         self.sink = None  # during a run on disk: where a streamed file's findings go as they are found
 
-    # ----------------------------------------------------------------------------- whole runs
+    # ------------------------------------------------------------------------- runs (runner.py)
 
-    def lint_paths(self, paths: list, jobs: int = 1) -> Run:
+    def run(self, sources, jobs: int = 1, progress=None):
+        """Lint sources with this configuration alone (see runner.Runner for a run of many)."""
+        from cptlint.runner import Runner
+
+        return Runner(lambda path: self).run(sources, jobs, progress)
+
+    def lint_paths(self, paths: list, jobs: int = 1):
         return self.run([file_source(p) for p in paths], jobs)
 
-    def run(self, sources, jobs: int = 1, progress=None) -> Run:
-        """Lint sources (any iterable: a large run is read as it is walked). A run of
-        SPILL_MIN_FILES files or more, or with a long NDJSON file, keeps its findings, days and
-        file names on disk; a long NDJSON file's findings go there as they are found."""
-        head, sources = _peek(sources, SPILL_MIN_FILES)
-        on_disk = len(head) >= SPILL_MIN_FILES or any(_worth_splitting(s) for s in head)
-        store = DiskStore(file_source) if on_disk else MemoryStore()
-        self.sink = store.add_findings if on_disk else None
-        try:
-            self._lint_into(store, sources, jobs, progress)
-        finally:
-            self.sink = None
-        return store.run()
+    def fix(self, sources, unsafe: bool = False):
+        """--fix with this configuration alone (see fixer.fix)."""
+        from cptlint.fixer import fix
 
-    def lint_all(self, sources, jobs: int = 1, progress=None, keep_documents: bool = False) -> list[FileResult]:
-        """The results of the files with findings, day rules included, in the order of sources;
-        with keep_documents, every file's result and document (fixes need them)."""
-        store = MemoryStore()
-        self._lint_into(store, sources, jobs, progress, keep_documents)
-        return store.results
+        self.fixes = True
+        return fix(lambda path: self, sources, unsafe)
 
-    def _lint_into(self, store, sources, jobs: int, progress, keep_documents: bool = False) -> None:
-        """First each file is checked, and the days it holds are judged as if it held them whole.
-        A clean file leaves nothing behind but its days' place in the store, so memory grows
-        with the findings, not with the files (and not at all in a DiskStore). Then a day that
-        turns out to span several files is judged again over all of them (those files alone are
-        read a second time), and its one-file findings are dropped. With jobs > 1 and enough
-        files the first pass runs in worker processes. progress(done, total) hears how far it
-        is; total is None until the last file is known."""
-        head, sources = _peek(sources, PARALLEL_MIN_FILES)
-        progress = progress or (lambda done, total: None)
-        total = len(head) if len(head) < PARALLEL_MIN_FILES else None
-        if jobs > 1 and total is None:
-            checked = self._lint_in_workers(sources, jobs, keep_documents)
-        else:
-            checked = ((source, *self._checked(source, keep_documents, jobs)) for source in sources)
-        done = 0
-        for done, (source, day_keys, broken_days, result) in enumerate(checked, start=1):
-            store.add(done - 1, source, day_keys, broken_days, result)
-            progress(done, total)
-        progress(done, done)
-        store.settle()
-        if self.day_rules:
-            self._judge_shared_days(store)
+    def scope(self, path: str):
+        return scope_of(self.settings, path)
 
-    def _checked(self, source: Source, keep_documents: bool, jobs: int = 1) -> tuple[tuple, frozenset, FileResult | None]:
-        """The first pass over one file: the days it holds, the days its schema failures leave
-        incomplete, and its result, with its own days judged provisionally (None when it is clean
-        and its document is not wanted: a clean file costs nothing more than its days)."""
-        result = self._lint_split(source, jobs) if jobs > 1 and _worth_splitting(source) else self._lint_source(source)
-        days: dict[tuple, list[Encounter]] = defaultdict(list)
-        for encounter in result.encounters:
-            days[_day_key(encounter)].append(encounter)
-        for key, encounters in days.items():
-            before = len(result.diagnostics)
-            self._judge_day(encounters, lambda owner: result)
-            result.day_findings[key] = result.diagnostics[before:]
-            del result.diagnostics[before:]
-        result.encounters = _let_go(result.encounters)
-        if not keep_documents and not result.diagnostics and not any(result.day_findings.values()):
-            return tuple(days), result.broken_days, None
-        if not keep_documents and not self.excerpts:
-            result.doc, result.text = None, ""  # every finding is placed; only excerpts read the text
-        elif result.doc is not None:
-            result.doc.compact()  # placing the day's findings may have read the positions again
-        return tuple(days), result.broken_days, result
+    # ------------------------------------------------------------------------------ one file
 
-    def _judge_shared_days(self, store) -> None:
-        """Days that span files, judged over all their encounters; the files are read again."""
-        shared: dict[tuple, list[Encounter]] = defaultdict(list)
-        again_by_path: dict[str, FileResult] = {}
-        for index in store.files_with_shared_days():
-            again = self._lint_source(store.source(index))
-            again.diagnostics = []  # its own findings are in the store already
-            again_by_path[again.path] = again
-            for encounter in again.encounters:
-                key = _day_key(encounter)
-                if store.shared(key):
-                    shared[key].append(encounter)
-        for encounters in shared.values():
-            self._judge_day(encounters, lambda owner: again_by_path[owner.doc.path])
-        for again in again_by_path.values():
-            if not self.excerpts:
-                again.text = ""
-            store.add_late(again)
+    def checked(self, source: Source, keep_documents: bool = False, jobs: int = 1) -> FileResult:
+        """One file read and checked, its days judged provisionally (days.py says when those
+        findings stand). Unless its document is wanted, what is left is small: its findings, its
+        days' ids and, when it has findings, its text for excerpts. A clean file's unchanged
+        result comes from the cache."""
+        if jobs > 1 and self.streams(source):
+            from cptlint.parallel import worth_splitting, lint_split
 
-    def _lint_source(self, source: Source) -> FileResult:
-        if source.on_disk and (source.kind or loader.kind_of(source.path)) == "lines":
+            if worth_splitting(source):
+                return lint_split(self, source, jobs)
+        cacheable = self.cache is not None and source.on_disk and not keep_documents and not self.streams(source)
+        if cacheable:
             try:
-                with open(source.path, "rb") as stream:
-                    return _guarded(source.path, self._lint_lines, source.path, stream)
+                content = source.content()
             except OSError as err:
                 return self._unreadable(source.path, err)
+            key = self.cache.key(self.settings, source.path, source.kind, content)
+            found = self.cache.get(key, source.path)
+            if found is not None:
+                return found
+            result = self._judged(self.lint_file(source.path, content, source.kind), keep_documents)
+            self.cache.put(key, result)
+            return result
+        return self._judged(self._lint_source(source), keep_documents)
+
+    def _judged(self, result: FileResult, keep_documents: bool) -> FileResult:
+        days: dict[tuple, list[Encounter]] = defaultdict(list)
+        scope = self.scope(result.path)
+        for encounter in result.encounters:
+            days[day_key(encounter, scope)].append(encounter)
+        for key, encounters in days.items():
+            ids = ids_of(key)
+            result.day_ids.append(ids)
+            self.judge_day(encounters, lambda owner: result, ids)
+        if not keep_documents:
+            result.encounters = _let_go(result.encounters)
+            if not result.has_findings() or not self.excerpts:
+                result.doc, result.text = None, ""  # every finding is placed; only excerpts read the text
+        if result.doc is not None:
+            result.doc.compact()  # placing the day's findings may have read the positions again
+        return result
+
+    def streams(self, source: Source) -> bool:
+        """An NDJSON file on disk: read a line at a time, never whole."""
+        return source.on_disk and (source.kind or loader.kind_of(source.path)) == "lines"
+
+    def _lint_source(self, source: Source) -> FileResult:
         try:
+            if self.streams(source):
+                with open(source.path, "rb") as stream:
+                    return _guarded(source.path, self._lint_lines, source.path, stream)
             content = source.content()
         except OSError as err:
             return self._unreadable(source.path, err)
-        if self.cache is None or not source.on_disk:
-            return self.lint_file(source.path, content, source.kind)
-        key = self.cache.key(f"{source.path}\0{source.kind}", content)
-        result = self.cache.get(key)
-        if result is None:
-            result = self.lint_file(source.path, content, source.kind)
-            self.cache.put(key, result)  # before day rules add to it: those run afresh each time
-        return result
+        return self.lint_file(source.path, content, source.kind)
 
-    def _lint_in_workers(self, sources, jobs: int, keep_documents: bool):
-        """(source, *_checked(source)) for every source, in order: runs of CHUNK_FILES files on
-        disk in worker processes, a few runs ahead of the one being read back so that what is in
-        flight stays small; a run holding standard input or a long NDJSON file (split instead,
-        see _lint_split) is checked here, in its turn."""
-        with _pool(self, jobs) as pool:
-            chunks = batched(sources, CHUNK_FILES)
-            pending: deque = deque()
+    def reread(self, source: Source) -> FileResult:
+        """A file read again for its days that were seen in other pieces (days.py): a YAML or
+        JSON file with its encounters, an NDJSON file as an empty result (its lines are read by
+        record_days and record_encounter). Its own findings are in the store already."""
+        if self.streams(source):
+            return FileResult(source.path, ignored=self.settings.ignored_in_file(source.path))
+        again = self._lint_source(source)
+        again.diagnostics, again.day_findings = [], {}
+        if not self.excerpts:
+            again.text = ""
+        return again
 
-            def send_next() -> None:
-                chunk = next(chunks, None)
-                if chunk is None:
-                    return
-                if all(s.on_disk and not _worth_splitting(s) for s in chunk):
-                    pending.append((chunk, pool.submit(_lint_chunk, [(s.path, s.kind, keep_documents) for s in chunk])))
-                else:
-                    pending.append((chunk, None))
+    def record_days(self, source: Source):
+        """(day id, offset, length, line number, record) of each encounter line of an NDJSON file."""
+        scope = self.scope(source.path)
+        offset, record = 0, -1
+        with open(source.path, "rb") as stream:
+            for number, raw in enumerate(stream, start=1):
+                start, offset = offset, offset + len(raw)
+                if not raw.strip() or (number == 1 and not raw[len(BOM) :].strip()):
+                    continue
+                record += 1
+                encounter = self.record_encounter(source.path, raw, number, record)
+                if encounter is not None:
+                    yield key_id(day_key(encounter, scope)), start, len(raw), number, record
 
-            for _ in range(jobs * CHUNKS_AHEAD):
-                send_next()
-            while pending:
-                chunk, future = pending.popleft()
-                send_next()
-                checked = future.result() if future is not None else [self._checked(s, keep_documents, jobs) for s in chunk]
-                for source, one in zip(chunk, checked):
-                    yield (source, *one)
-
-    # ---------------------------------------------------------------------------------- fixes
-
-    def fix(self, sources, unsafe: bool = False) -> Fixed:
-        """Apply fixes until nothing more changes (at most MAX_FIX_ROUNDS rounds). A file is
-        changed only when the fixed text reads as well as before: no new SCH finding."""
-        self.fixes = True
-        sources = list(sources)
-        files = {}
-        for source in sources:
-            try:
-                files[source.path] = _Editable.read(source)
-            except OSError:
-                continue
-        unreadable = [s for s in sources if s.path not in files]
-        count = 0
-        for _ in range(MAX_FIX_ROUNDS):
-            results = self.lint_all([f.source() for f in files.values()], keep_documents=True)
-            planned: dict[str, list] = {}
-            fixes: dict[str, int] = defaultdict(int)
-            for result in results:
-                for diagnostic in result.diagnostics:
-                    if diagnostic.fix is None or not self.may_fix(diagnostic.code, unsafe):
-                        continue
-                    edits = fixes_module.edits_for(result.doc, diagnostic.fix)
-                    if edits and not fixes_module.overlaps(edits, planned.get(result.path, [])):
-                        planned.setdefault(result.path, []).extend(edits)
-                        fixes[result.path] += 1
-            changed = False
-            by_path = {r.path: r for r in results}
-            for path, edits in planned.items():
-                candidate = fixes_module.apply(files[path].text, edits)
-                if self._reads_as_well(files[path], by_path[path], candidate):
-                    files[path].text = candidate
-                    count += fixes[path]
-                    changed = True
-            if not changed:
-                break
-        run = self.run([*unreadable, *(f.source() for f in files.values())])
-        return Fixed(run, {p: f for p, f in files.items() if f.changed}, count)
-
-    def may_fix(self, code: str, unsafe: bool) -> bool:
-        from cptlint.checks import REGISTRY
-
-        kind = REGISTRY[code].fixable
-        return kind is not None and (kind == "safe" or unsafe) and self.settings.fix_enabled(code)
-
-    def _reads_as_well(self, file: _Editable, now: FileResult, candidate: str) -> bool:
-        """No SCH finding the file does not have now (the round's own lint of it)."""
-
-        def input_findings(found: list[Diagnostic]) -> Counter:
-            return Counter(d.code for d in found if d.code.startswith("SCH"))
-
-        after = self.lint_file(file.path, candidate.encode("utf-8"), file.kind).diagnostics
-        return not (input_findings(after) - input_findings(now.diagnostics))
-
-    # ------------------------------------------------------------------------------ one file
+    def record_encounter(self, path: str, raw: bytes, number: int, record: int) -> Encounter | None:
+        """The encounter of one NDJSON line, or None when it has none to give the day rules."""
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+        try:
+            text = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            return None
+        doc, typed, found = self._read_record(path, text, number, record)
+        if typed is None or found:
+            return None
+        return build_encounter(doc, (record,), typed, self.policy.payers[typed.payer or self.settings.payer])
 
     def lint_file(self, path: str, content: bytes, kind: str | None = None) -> FileResult:
         return _guarded(path, self._lint_file, path, content, kind)
@@ -354,11 +286,13 @@ class Linter:
         if None in broken:  # a problem with the file as a whole
             broken = {parts for parts, _ in slots}
         ids = {parts: _id_of(value) for parts, value in slots}
-        result.broken_days = frozenset(
-            (value["patient"], _text(value.get("date")))
+        findings.extend(_duplicate_ids(slots, ids))
+        scope = self.scope(path)
+        result.broken_visits = {
+            key_id((scope, value["patient"], _text(value.get("date"))))
             for parts, value in slots
             if parts in broken and isinstance(value, dict) and isinstance(value.get("patient"), str)
-        )
+        }
         for parts, value in slots:
             if parts in broken:
                 continue
@@ -372,21 +306,39 @@ class Linter:
         doc.compact()
         return result
 
-    def _lint_lines(self, path: str, lines, piece: _Piece | None = None, days_only: bool = False) -> FileResult:
-        """NDJSON, a line at a time: nothing of a line is kept once its findings are placed, so
-        memory stays flat however long the file. A day is a run of consecutive lines of one
-        patient and date (exports list a patient's visits together); it is judged when it ends.
+    def _read_record(self, path: str, text: str, number: int, record: int):
+        """(document, typed record or None, problems) of one NDJSON line's text."""
+        typed = self._records.read(text)
+        if typed is not None:  # a clean record, read in one pass
+            return loader.record_document(path, text, number, record, self._records.root_keys), typed, []
+        doc = loader.load_record(path, text, number, record)  # the ordinary way, which says what is wrong
+        found = list(doc.problems)
+        if doc.is_readable:
+            found += self._record_schema_problems(doc.root, record)
+            if not found:
+                typed = MappingRecord(doc.root)
+        return doc, typed, found
 
-        piece: the part of a split file that lines are (see _lint_split). Its first day may have
+    def _lint_lines(self, path: str, lines, piece=None, days_only: bool = False) -> FileResult:
+        """NDJSON, a line at a time: nothing of a line is kept once its findings are placed, so
+        memory stays flat however long the file. Consecutive lines of one day are judged
+        together when the run of them ends; a day whose lines are apart is seen in several
+        pieces and judged again over all of them (days.py).
+
+        piece: the part of a split file that lines are (parallel.py). Its first day may have
         begun in the piece before and its last may run on into the next: those are not judged
         here but left in result.open_days, as byte ranges. days_only: judge the days, report
         nothing else (the pieces reported it)."""
-        piece = piece or _Piece(0, None, 1, 0, True, True)
+        from cptlint.parallel import Piece
+
+        piece = piece or Piece(0, None, 1, 0, True, True)
         result = FileResult(path, ignored=self.settings.ignored_in_file(path))
         day: list[Encounter] = []
-        day_key = None
+        day_key_now = None
         day_start = (piece.start, piece.number, piece.record)  # (offset, line, record) where the day began
-        payers, default_payer, read, root_keys = self.policy.payers, self.settings.payer, self._records.read, self._records.root_keys
+        payers, default_payer, read_record = self.policy.payers, self.settings.payer, self._read_record
+        scope = self.scope(path)
+        seen_ids: set[int] = set()
         head_end = None  # where the piece's second day begins
         offset, record = piece.start, piece.record - 1
         for number, raw in enumerate(lines, start=piece.number):
@@ -403,24 +355,19 @@ class Linter:
                     span = Span(number, err.start + 1, number, err.start + 2)
                     self._add(result, None, loader.Problem("SCH001", "not UTF-8 text: a byte cannot be read", (record,), span), None)
                 continue
-            typed = read(text)
-            if typed is not None:  # a clean record, read in one pass
-                doc, found = loader.record_document(path, text, number, record, root_keys), []
-            else:  # the ordinary way, which says what is wrong, if anything
-                doc = loader.load_record(path, text, number, record)
-                found = list(doc.problems)
-                if doc.is_readable:
-                    found += self._record_schema_problems(doc.root, record)
-                    if not found:
-                        typed = MappingRecord(doc.root)
+            doc, typed, found = read_record(path, text, number, record)
             if typed is not None:
                 encounter = build_encounter(doc, (record,), typed, payers[typed.payer or default_payer])
                 if not days_only:
                     self._check_encounter(encounter, found)
-                previous_key, day_key = day_key, _day_key(encounter)
-                if day and previous_key != day_key:
+                    if typed.id is not None:
+                        if hash(typed.id) in seen_ids:
+                            found.append(_duplicate_id_problem(typed.id, (record,)))
+                        seen_ids.add(hash(typed.id))
+                previous_key, day_key_now = day_key_now, day_key(encounter, scope)
+                if day and previous_key != day_key_now:
                     if piece.first or head_end is not None:
-                        self._judge_day(day, lambda owner: result)
+                        self._judge_run(day, previous_key, result)
                     else:
                         head_end = line_start
                     day = _let_go(day)
@@ -438,39 +385,22 @@ class Linter:
             start, number, record = day_start
             result.open_days.append((start, offset, number, record))
         elif day and (piece.first or head_end is not None):
-            self._judge_day(day, lambda owner: result)
+            self._judge_run(day, day_key_now, result)
         if record < 0 and piece.first and piece.last and not days_only:
             self._add(result, None, loader.Problem("SCH004", "the file holds no encounter", span=Span(1, 1, 1, 1)), None)
         return result
 
-    def _lint_split(self, source: Source, jobs: int) -> FileResult:
-        """A long NDJSON file in pieces, a worker process each. The days a piece leaves open
-        (its first and last, which may cross into its neighbours) are joined where they touch
-        and judged here over just those lines, so the findings are those of one pass."""
-        pieces, records = _pieces(source.path, max(jobs * 4, os.path.getsize(source.path) // PIECE_MAX_BYTES))
-        if len(pieces) < 2 or not records:  # nothing to share out (a file without records says so whole)
-            return self._lint_source(source)
-        result = FileResult(source.path, ignored=self.settings.ignored_in_file(source.path))
-        open_days = []
-        with _pool(self, jobs) as pool:
-            for part in pool.map(_lint_piece, [(source.path, piece) for piece in pieces]):
-                result.diagnostics.extend(part.diagnostics)
-                result.excerpts.update(part.excerpts)
-                open_days.extend(part.open_days)
-                self._spill(result)
-        with open(source.path, "rb") as stream:
-            for start, end, number, record in _joined(open_days):
-                stream.seek(start)
-                days = self._lint_lines(source.path, _lines_until(stream, end), _Piece(start, end, number, record, True, True), days_only=True)
-                result.diagnostics.extend(days.diagnostics)
-                result.excerpts.update(days.excerpts)
-        return result
+    def _judge_run(self, encounters: list[Encounter], key: tuple, result: FileResult) -> None:
+        ids = ids_of(key)
+        result.day_ids.append(ids)
+        self.judge_day(encounters, lambda owner: result, ids)
 
     def _spill(self, result: FileResult) -> None:
-        """A streamed file's findings so far to the run's store, once there are enough of them."""
-        if self.sink is not None and len(result.diagnostics) >= SPILL_FINDINGS:
-            self.sink(result.diagnostics)
-            result.diagnostics = []
+        """A streamed file's findings and days so far to the run's store, once there are enough."""
+        if self.sink is not None and (
+            len(result.diagnostics) >= SPILL_FINDINGS or len(result.day_ids) >= SPILL_FINDINGS or len(result.day_findings) >= SPILL_FINDINGS
+        ):
+            self.sink(result)
 
     @cached_property
     def _records(self):
@@ -495,13 +425,16 @@ class Linter:
             for finding in rule.check(encounter, self.policy):
                 findings.append(_placed(rule, finding))
 
-    def _judge_day(self, encounters: list[Encounter], result_of) -> None:
-        """Run the day rules over one day; result_of(encounter) is the file result a finding goes to."""
+    def judge_day(self, encounters: list[Encounter], result_of, provisional: tuple | None = None) -> None:
+        """Run the day rules over one day; result_of(encounter) is the file result a finding goes
+        to, among its day findings under provisional (the day's ids) when that is given."""
         day = Day(encounters[0].patient, encounters[0].date, encounters[0].payer, encounters)
         for rule in self._day_rules_for[day.codes]:
             for finding in rule.check(day, self.policy):
                 owner = finding.place.encounter
-                self._add(result_of(owner), owner.doc, _placed(rule, finding), owner.id)
+                result = result_of(owner)
+                into = result.day_findings.setdefault(provisional, []) if provisional is not None else None
+                self._add(result, owner.doc, _placed(rule, finding), owner.id, into)
 
     def _choose(self, rules: list[Rule], codes: tuple[str, ...]) -> list[Rule]:
         return [rule for rule in rules if rule.applies(codes, self.policy)]
@@ -522,7 +455,11 @@ class Linter:
                 return [(("encounters", i), value) for i, value in enumerate(listed)]
         return [((), root)]
 
-    def _add(self, result: FileResult, doc, problem: loader.Problem, encounter_id) -> None:
+    def may_fix(self, code: str, unsafe: bool) -> bool:
+        kind = self.fixable.get(code)
+        return kind is not None and (kind == "safe" or unsafe)
+
+    def _add(self, result: FileResult, doc, problem: loader.Problem, encounter_id, into: list | None = None) -> None:
         code = problem.code
         if code not in self.reported or (result.ignored and any(matches(code, s) for s in result.ignored)):
             return
@@ -534,9 +471,10 @@ class Linter:
         fix = problem.fix if self.fixes else None
         if callable(fix):  # a fix worked out only now that one is wanted (see Finding.fix)
             fix = fix()
+        fixable = self.fixable.get(code) if problem.fix is not None and (fix is not None or not self.fixes) else None
         # by position (path, line, column, end line, end column, code, ...): made for every finding
-        result.diagnostics.append(
-            Diagnostic(result.path, *span, code, self.severities[code], problem.message, pointer_of(problem.parts), encounter_id, fix)
+        (result.diagnostics if into is None else into).append(
+            Diagnostic(result.path, *span, code, self.severities[code], problem.message, pointer_of(problem.parts), encounter_id, fixable, fix)
         )
 
     def _unreadable(self, path: str, err: OSError) -> FileResult:
@@ -544,8 +482,6 @@ class Linter:
         doc = loader.Document(path=path, kind="yaml", text="")
         self._add(result, doc, loader.Problem("SCH001", f"cannot read the file: {err.strerror or err}"), None)
         return result
-
-    # ------------------------------------------------------------------------------ day rules
 
 
 def _guarded(path: str, check, *args):
@@ -555,152 +491,8 @@ def _guarded(path: str, check, *args):
         raise InternalError(f"internal error while checking {path}: {type(err).__name__}: {err}") from err
 
 
-def file_source(path: str | Path) -> Source:
+def file_source(path) -> Source:
     return Source(str(path))
-
-
-def _peek(items, count: int) -> tuple[list, object]:
-    """The first count items (fewer if that is all there are), and an iterator over all of them."""
-    items = iter(items)
-    head = list(islice(items, count))
-    return head, chain(head, items)
-
-
-def batched(items, size: int):
-    """Lists of size items at a time (the last may be shorter)."""
-    items = iter(items)
-    while chunk := list(islice(items, size)):
-        yield chunk
-
-
-_worker: Linter | None = None
-
-
-def _pool(linter: Linter, jobs: int):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    initargs = (linter.settings, linter.cache is not None, linter.excerpts, linter.fixes)
-    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=initargs)
-
-
-def _start_worker(settings: Settings, cache: bool, excerpts: bool, fixes: bool) -> None:
-    global _worker
-    _worker = Linter(settings, cache=cache, excerpts=excerpts, fixes=fixes)
-
-
-def _lint_chunk(chunk: list[tuple[str, str | None, bool]]) -> list[tuple[tuple, frozenset, FileResult | None]]:
-    return [_worker._checked(Source(path, kind=kind), keep) for path, kind, keep in chunk]
-
-
-class _Piece(NamedTuple):
-    """A run of whole lines of an NDJSON file: bytes [start, end), the number of its first
-    line and the index of its first record, and whether it begins or ends the file."""
-
-    start: int
-    end: int | None
-    number: int
-    record: int
-    first: bool
-    last: bool
-
-
-def _worth_splitting(source: Source) -> bool:
-    if not source.on_disk or (source.kind or loader.kind_of(source.path)) != "lines":
-        return False
-    try:
-        return os.path.getsize(source.path) >= SPLIT_MIN_BYTES
-    except OSError:
-        return False
-
-
-def _pieces(path: str, count: int) -> tuple[list[_Piece], int]:
-    """path cut into about count pieces at line starts, each knowing its first line and record;
-    and the number of records in all."""
-    size = os.path.getsize(path)
-    with open(path, "rb") as stream:
-        bounds = [0]
-        for i in range(1, count):
-            stream.seek(max(size * i // count - 1, bounds[-1]))
-            stream.readline()
-            if bounds[-1] < stream.tell() < size:
-                bounds.append(stream.tell())
-        pieces, number, record = [], 1, 0
-        for start, end in zip(bounds, [*bounds[1:], size]):
-            pieces.append(_Piece(start, end, number, record, start == 0, end == size))
-            stream.seek(start)
-            for line in _lines_until(stream, end):
-                if (line[len(BOM) :] if number == 1 and line.startswith(BOM) else line).strip():
-                    record += 1
-                number += 1
-    return pieces, record
-
-
-def _lines_until(stream, end: int | None):
-    position = stream.tell()
-    for line in iter(stream.readline, b""):
-        if end is not None and position >= end:
-            return
-        position += len(line)
-        yield line
-
-
-def _joined(ranges) -> list[tuple[int, int, int, int]]:
-    """Byte ranges (start, end, line, record) with those that touch or overlap made one."""
-    joined: list[list[int]] = []
-    for start, end, number, record in sorted(ranges):
-        if joined and start <= joined[-1][1]:
-            joined[-1][1] = max(joined[-1][1], end)
-        else:
-            joined.append([start, end, number, record])
-    return [tuple(r) for r in joined]
-
-
-def _lint_piece(task: tuple[str, _Piece]) -> FileResult:
-    path, piece = task
-    with open(path, "rb") as stream:
-        stream.seek(piece.start)
-        return _guarded(path, _worker._lint_lines, path, _lines_until(stream, piece.end), piece)
-
-
-BOM = b"\xef\xbb\xbf"
-
-
-@dataclass
-class _Editable:
-    """A file being fixed: its text now, and what it was."""
-
-    path: str
-    kind: str | None
-    original: str
-    text: str
-    bom: bool
-
-    @classmethod
-    def read(cls, source: Source) -> _Editable:
-        content = source.content()
-        bom = content.startswith(BOM)
-        text = content[len(BOM) if bom else 0 :].decode("utf-8")
-        return cls(source.path, source.kind, text, text, bom)
-
-    def source(self) -> Source:
-        return Source(self.path, lambda: self.text.encode("utf-8"), self.kind)
-
-    @property
-    def changed(self) -> bool:
-        return self.text != self.original
-
-    def content(self) -> bytes:
-        return (BOM if self.bom else b"") + self.text.encode("utf-8")
-
-
-@dataclass
-class Fixed:
-    run: Run  # what remains
-    files: dict[str, _Editable]  # the files the fixes changed
-    count: int
 
 
 def _let_go(encounters: list[Encounter]) -> list:
@@ -715,10 +507,22 @@ def _placed(rule: Rule, finding: Finding) -> loader.Problem:
     return loader.Problem(rule.code, finding.message, finding.place.parts, key=finding.place.key, fix=finding.fix)
 
 
-def _day_key(encounter: Encounter) -> tuple:
-    """(patient, date, payer): an encounter without a patient is a day of its own."""
-    who = encounter.patient if encounter.patient is not None else ("encounter", encounter.doc.path, encounter.parts)
-    return (who, encounter.date, encounter.payer.name)
+def _duplicate_ids(slots: list, ids: dict) -> list[loader.Problem]:
+    """SCH005 at each encounter of a file whose id an earlier one has."""
+    seen: set[str] = set()
+    problems = []
+    for parts, _ in slots:
+        encounter_id = ids.get(parts)
+        if encounter_id is None:
+            continue
+        if encounter_id in seen:
+            problems.append(_duplicate_id_problem(encounter_id, parts))
+        seen.add(encounter_id)
+    return problems
+
+
+def _duplicate_id_problem(encounter_id: str, parts: tuple) -> loader.Problem:
+    return loader.Problem("SCH005", f'the id "{encounter_id}" is the id of an earlier encounter of the file', parts + ("id",))
 
 
 def _id_of(value) -> str | None:

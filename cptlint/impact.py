@@ -19,7 +19,8 @@ from pathlib import Path
 from cptlint.config import Settings
 from cptlint.data import rules_dir
 from cptlint.diagnostics import Diagnostic
-from cptlint.engine import Linter, Run
+from cptlint.engine import Linter
+from cptlint.store import Run
 from cptlint.policy import load_policy
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -135,12 +136,41 @@ def load_policy(extend=(), mue_file: Path | None = None, ptp_files=(), builtin: 
     stamp = _stamp(builtin, *extend, *filter(None, (mue_file,)), *ptp_files)
     if store is None:
         return _load(builtin, extend, mue_file, ptp_files, stamp)
-    key = store.key("policy", repr(stamp).encode())
-    policy = store.get(key)
-    if not isinstance(policy, Policy):
-        policy = _load(builtin, extend, mue_file, ptp_files, stamp)
-        store.put(key, policy)
+    from cptlint.cache import digest
+
+    key = digest(store.salt.encode(), b"policy", repr(stamp).encode("utf-8", "surrogatepass"))
+    policy = _from_cache(store.read(key))
+    if policy is None:
+        raw, fingerprint = _gather(builtin, extend, mue_file, ptp_files)
+        store.write(key, json.dumps({"raw": {**raw, "pairs": list(raw["pairs"].values())}, "fingerprint": fingerprint}).encode())
+        policy = _build(raw, fingerprint)
     return policy
+
+
+def _from_cache(entry) -> Policy | None:
+    """The policy a cache entry holds, when every section of it is what the rules schema allows
+    (an entry is data, checked as a rules file is; anything else is a miss)."""
+    try:
+        raw, fingerprint = dict(entry["raw"]), entry["fingerprint"]
+        sections = {
+            "codes": {"codes": raw["codes"]},
+            "ptp": {"pairs": raw["pairs"]},
+            "modifiers": raw["modifiers"],
+            "regions": {"regions": raw["regions"], "aliases": raw["aliases"]},
+            "techniques": {"techniques": raw["techniques"]},
+        }
+        if not isinstance(fingerprint, str) or not all(_rules_check(kind)(value) for kind, value in sections.items()):
+            return None
+        if not all(isinstance(spec, dict) and _rules_check("payer")(spec) for spec in raw["payers"].values()):
+            return None
+        mue = raw["mue"]
+        if not all(type(v) is list and len(v) == 2 and type(v[0]) is int and type(v[1]) is bool for v in mue.values()):
+            return None
+        raw["mue"] = {code: MueEdit(*value) for code, value in mue.items()}
+        raw["pairs"] = {(pair["column1"], pair["column2"]): pair for pair in raw["pairs"]}
+        return _build(raw, fingerprint)
+    except (KeyError, TypeError, ValueError, AttributeError, PolicyError):
+        return None
 
 
 def _stamp(*paths: Path) -> tuple:
@@ -159,6 +189,11 @@ def _stamp(*paths: Path) -> tuple:
 
 @lru_cache(maxsize=8)
 def _load(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_files: tuple[Path, ...], stamp: tuple) -> Policy:
+    return _build(*_gather(builtin, extend, mue_file, ptp_files))
+
+
+def _gather(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_files: tuple[Path, ...]) -> tuple[dict, str]:
+    """The rules data of every file, merged, as plain values; and its fingerprint."""
     raw: dict = {"codes": {}, "pairs": {}, "modifiers": {}, "regions": {}, "aliases": {}, "techniques": {}, "mue": {}, "payers": {}}
     digest = hashlib.sha256()
     for directory in (builtin, *extend):
@@ -182,7 +217,7 @@ def _load(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_fi
         digest.update(b"ptp\0" + content)
         for pair in read_ptp_text(ptp_file, content):
             raw["pairs"][(pair["column1"], pair["column2"])] = pair
-    return _build(raw, digest.hexdigest())
+    return raw, digest.hexdigest()
 
 
 def _read_bytes(path: Path, what: str) -> bytes:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from cptlint import __version__
 from cptlint.checks import all_rules
 from cptlint.diagnostics import Diagnostic, Severity
-from cptlint.engine import Run
+from cptlint.store import Run
 
 INFORMATION_URI = "https://github.com/cptlint/cptlint"
 EXCERPT_WIDTH = 100

@@ -11,8 +11,10 @@ findings in report order.
 from __future__ import annotations
 
 import pickle
+from copy import copy
 from dataclasses import dataclass
 
+from cptlint.days import DayIndex
 from cptlint.diagnostics import Diagnostic, Severity
 
 _SEVERITIES = {int(severity): severity for severity in Severity}
@@ -29,78 +31,51 @@ class Run:
     texts: object  # path -> text or {line: text}, with .get
 
 
-class _DayIndex:
-    """Which files hold each day, in a few bytes a day: a day is known by the hash of its key,
-    and the files by their place in the run. Two days that share a hash are only read again
-    together; they are still judged apart, by their keys."""
-
-    def __init__(self):
-        self.holders: dict[int, int | list[int]] = {}  # the file holding a day, or a list when several do
-        self.broken: set[int] = set()  # (patient, date) with an encounter that failed the schema
-
-    def add(self, index: int, day_keys: tuple, broken_days: frozenset) -> None:
-        for key in day_keys:
-            held = self.holders.setdefault(hash(key), index)
-            if isinstance(held, list):
-                held.append(index)
-            elif held != index:
-                self.holders[hash(key)] = [held, index]
-        self.broken.update(hash(day) for day in broken_days)
-
-    def alone(self, key: tuple) -> bool:
-        """The day is in one file and complete: its findings from that file stand."""
-        return not isinstance(self.holders.get(hash(key)), list) and hash(key[:2]) not in self.broken
-
-    def shared(self, key: tuple) -> bool:
-        """The day spans files and is complete: it is judged again over all of them."""
-        return isinstance(self.holders.get(hash(key)), list) and hash(key[:2]) not in self.broken
-
-    def files_with_shared_days(self) -> list[int]:
-        return sorted({index for held in self.holders.values() if isinstance(held, list) for index in held})
-
-
 class MemoryStore:
     """Everything in memory: the file results themselves, for callers that want them (fixes)."""
 
     def __init__(self):
         self.sources: list = []
         self.results: list = []
-        self.days = _DayIndex()
+        self.days = DayIndex()
         self.by_path: dict | None = None  # made when files are read again for shared days
 
-    def add(self, index: int, source, day_keys: tuple, broken_days: frozenset, result) -> None:
+    def add(self, source, result, keep: bool = False) -> None:
         self.sources.append(source)
-        self.days.add(index, day_keys, broken_days)
-        if result is not None:
+        self.days.add(source.path, result.day_ids, result.broken_visits)
+        if keep or result.diagnostics or any(found for found in result.day_findings.values()):
             self.results.append(result)
 
     def settle(self) -> None:
-        """A provisional day finding stands when its day is in one file and complete."""
+        """A provisional day finding stands when its day was seen in one piece and is complete."""
         for result in self.results:
-            for key, found in result.day_findings.items():
-                if self.days.alone(key):
+            for (day, visit), found in result.day_findings.items():
+                if self.days.alone(day, visit):
                     result.diagnostics.extend(found)
             result.day_findings = {}
 
-    def files_with_shared_days(self) -> list[int]:
-        return self.days.files_with_shared_days()
+    def shared_days(self) -> set[int]:
+        return self.days.shared_days()
 
-    def shared(self, key: tuple) -> bool:
-        return self.days.shared(key)
-
-    def source(self, index: int):
-        return self.sources[index]
+    def sources_with_shared_days(self) -> list:
+        shared = self.days.shared_days()
+        paths = {p for day, held in self.days.holders.items() if day in shared for p in held}
+        return [source for source in self.sources if source.path in paths]
 
     def add_late(self, again) -> None:
         """A file read again for the days it shares: its findings from those days."""
+        if not again.diagnostics:
+            return
         if self.by_path is None:
             self.by_path = {r.path: r for r in self.results}
         result = self.by_path.get(again.path)
         if result is None:
-            self.results.append(again)
+            self.results.append(copy(again))
+            self.by_path[again.path] = self.results[-1]
         else:
             result.diagnostics.extend(again.diagnostics)
             result.text = result.text or again.text
+            result.excerpts.update(again.excerpts)
 
     def run(self) -> Run:
         diagnostics = sorted((d for r in self.results for d in r.diagnostics), key=Diagnostic.sort_key)
@@ -111,11 +86,12 @@ class MemoryStore:
 
 _TABLES = """
 create table files (idx integer primary key, path blob);
-create table days (day integer, visit integer, idx integer);
+create index files_by_path on files (path);
+create table days (day integer, visit integer, path blob);
 create table broken (visit integer);
 create table findings (path blob, line integer, col integer, code blob, pointer blob, message blob,
                        day integer, visit integer, end_line integer, end_col integer, severity integer,
-                       encounter blob, fix blob);
+                       encounter blob, fixable blob, fix blob);
 create table texts (path blob primary key, content blob);
 """
 
@@ -141,36 +117,39 @@ class DiskStore:
         self.source_of = source_of  # a path's Source, to read a file again
         self.db = sqlite3.connect("")  # "": a private temporary database, on disk past its page cache
         self.db.executescript("pragma cache_size = -256;" + _TABLES)
-        self.unsaved: dict[int, object] = {}  # sources that cannot be opened again by path
+        self.unsaved: dict[str, object] = {}  # sources that cannot be opened again by path
+        self.count = 0
 
-    def add(self, index: int, source, day_keys: tuple, broken_days: frozenset, result) -> None:
-        db = self.db
-        db.execute("insert into files values (?, ?)", (index, _sortable(source.path)))
+    def add(self, source, result, keep: bool = False) -> None:
+        index = self.count
+        self.count += 1
+        self.db.execute("insert into files values (?, ?)", (index, _sortable(source.path)))
         if not source.on_disk:
-            self.unsaved[index] = source
-        db.executemany("insert into days values (?, ?, ?)", [(hash(k), hash(k[:2]), index) for k in day_keys])
-        db.executemany("insert into broken values (?)", [(hash(day),) for day in broken_days])
-        if result is None:
-            return
-        self._findings(result.diagnostics, None)
-        for key, found in result.day_findings.items():
-            self._findings(found, key)
+            self.unsaved[source.path] = source
+        self.spill(result)
         self._text(result)
 
-    def add_findings(self, found: list) -> None:
-        """Findings of a long file as they are found (see Linter.sink)."""
-        self._findings(found, None)
+    def spill(self, result) -> None:
+        """What a file has found so far: its findings, its days and the days its schema failures
+        leave incomplete (a long file's, as it is read; see Linter.sink)."""
+        db, path = self.db, _sortable(result.path)
+        db.executemany("insert into days values (?, ?, ?)", [(day, visit, path) for day, visit in result.day_ids])
+        db.executemany("insert into broken values (?)", [(visit,) for visit in result.broken_visits])
+        self._findings(result.diagnostics, None)
+        for day, found in result.day_findings.items():
+            self._findings(found, day)
+        result.diagnostics, result.day_ids, result.broken_visits, result.day_findings = [], [], set(), {}
 
-    def _findings(self, found: list, day: tuple | None) -> None:
-        day_hash, visit = (hash(day), hash(day[:2])) if day is not None else (None, None)
+    def _findings(self, found: list, day: tuple[int, int] | None) -> None:
+        day_id, visit = day if day is not None else (None, None)
         # A finding's fields as columns: pickling the finding whole costs twice as much, both ways.
         # The severity as a plain int: SQLite adapts an int subclass by the slow path.
         self.db.executemany(
-            "insert into findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (_sortable(d.path), d.line, d.column, _sortable(d.code), _sortable(d.pointer), _sortable(d.message),
-                 day_hash, visit, d.end_line, d.end_column, int(d.severity),
-                 None if d.encounter is None else _sortable(d.encounter), None if d.fix is None else pickle.dumps(d.fix))
+                 day_id, visit, d.end_line, d.end_column, int(d.severity),
+                 None if d.encounter is None else _sortable(d.encounter), d.fixable, None if d.fix is None else pickle.dumps(d.fix))
                 for d in found
             ],
         )
@@ -181,31 +160,31 @@ class DiskStore:
             self.db.execute("insert or ignore into texts values (?, ?)", (_sortable(result.path), pickle.dumps(content)))
 
     def settle(self) -> None:
-        """Drop the provisional day findings of days that span files or are incomplete."""
+        """Drop the provisional day findings of days seen in several pieces or incomplete."""
         self.db.executescript(
             """
             create index days_by_day on days (day);
             create index broken_visits on broken (visit);
-            create table shared as select day from days group by day having count(*) > 1;
+            create table shared as select day, min(visit) as visit from days group by day having count(*) > 1;
             create index shared_days on shared (day);
             delete from findings where day is not null
               and (day in (select day from shared) or visit in (select visit from broken));
+            create table rejudged as select day from shared where visit not in (select visit from broken);
+            create index rejudged_days on rejudged (day);
             """
         )
 
-    def files_with_shared_days(self) -> list[int]:
-        query = "select distinct idx from days where day in (select day from shared) order by idx"
-        return [index for (index,) in self.db.execute(query)]
+    def shared_days(self) -> set[int]:
+        return {day for (day,) in self.db.execute("select day from rejudged")}
 
-    def shared(self, key: tuple) -> bool:
-        query = "select exists (select 1 from shared where day = ?) and not exists (select 1 from broken where visit = ?)"
-        return bool(self.db.execute(query, (hash(key), hash(key[:2]))).fetchone()[0])
-
-    def source(self, index: int):
-        if index in self.unsaved:
-            return self.unsaved[index]
-        (path,) = self.db.execute("select path from files where idx = ?", (index,)).fetchone()
-        return self.source_of(_text_of(path))
+    def sources_with_shared_days(self):
+        query = (
+            "select distinct files.idx, files.path from days join files on files.path = days.path"
+            " where days.day in (select day from rejudged) order by files.idx"
+        )
+        for _, path in self.db.execute(query).fetchall():
+            text = _text_of(path)
+            yield self.unsaved.get(text) or self.source_of(text)
 
     def add_late(self, again) -> None:
         self._findings(again.diagnostics, None)
@@ -227,13 +206,13 @@ class _StoredFindings:
 
     def __iter__(self):
         query = (
-            "select path, line, col, end_line, end_col, code, severity, message, pointer, encounter, fix"
+            "select path, line, col, end_line, end_col, code, severity, message, pointer, encounter, fixable, fix"
             " from findings order by path, line, col, code, pointer, message, rowid"
         )
-        for path, line, column, end_line, end_column, code, severity, message, pointer, encounter, fix in self.db.execute(query):
+        for path, line, column, end_line, end_column, code, severity, message, pointer, encounter, fixable, fix in self.db.execute(query):
             yield Diagnostic(
                 _text_of(path), line, column, end_line, end_column, _text_of(code), _SEVERITIES[severity], _text_of(message),
-                _text_of(pointer), None if encounter is None else _text_of(encounter), None if fix is None else pickle.loads(fix),
+                _text_of(pointer), None if encounter is None else _text_of(encounter), fixable, None if fix is None else pickle.loads(fix),
             )
 
 

@@ -204,7 +204,7 @@ def test_python_dash_m(project):
 
 def test_github_escapes_newlines_and_property_separators():
     from cptlint.diagnostics import Diagnostic, Severity
-    from cptlint.engine import Run
+    from cptlint.store import Run
     from cptlint.reporters import Style, github
 
     d = Diagnostic("a,b:c.yaml", 1, 2, 1, 3, "SCH003", Severity.INFO, "50% done\nnext", "/x")
@@ -237,7 +237,7 @@ def test_colour_only_when_asked(project):
 
 def test_json_written_a_piece_at_a_time_is_what_json_dumps_writes():
     from cptlint.diagnostics import Diagnostic, Severity
-    from cptlint.engine import Run
+    from cptlint.store import Run
     from cptlint.reporters import Style, json_format
 
     found = [
@@ -253,7 +253,7 @@ def test_json_written_a_piece_at_a_time_is_what_json_dumps_writes():
 @given(st.text(), st.text(), st.text(), st.none() | st.text(), st.integers(0, 10**6))
 def test_json_findings_are_written_as_json_dumps_writes_them(path, message, pointer, encounter, line):
     from cptlint.diagnostics import Diagnostic, Severity
-    from cptlint.engine import Run
+    from cptlint.store import Run
     from cptlint.reporters import Style, json_format
 
     found = [Diagnostic(path, line, 1, line, 2, "MOD001", Severity.INFO, message, pointer, encounter)]

@@ -322,13 +322,14 @@ def test_bom_and_crlf_survive(here):
 
 def test_a_fix_is_never_written_when_the_result_reads_worse(here):
     from cptlint.config import Settings
-    from cptlint.engine import Linter, _Editable
+    from cptlint.engine import Linter
+    from cptlint.fixer import Editable, _reads_as_well
 
     linter = Linter(Settings())
-    file = _Editable("v.yaml", None, HEAD, HEAD, False)
+    file = Editable("v.yaml", None, HEAD, HEAD, False)
     now = linter.lint_file("v.yaml", HEAD.encode())
-    assert linter._reads_as_well(file, now, HEAD + "  - {code: '97110', units: 1\n") is False
-    assert linter._reads_as_well(file, now, HEAD.replace("date: 2026-03-14", "date: 2026-03-15")) is True
+    assert _reads_as_well(linter, file, now, HEAD + "  - {code: '97110', units: 1\n") is False
+    assert _reads_as_well(linter, file, now, HEAD.replace("date: 2026-03-14", "date: 2026-03-15")) is True
 
 
 JSON_UNSAFE = """{"id": "ENC-3", "date": "2026-03-14", "patient": "P-3",

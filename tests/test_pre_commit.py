@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import re
+
 import pytest
 from ruamel.yaml import YAML
 
@@ -16,7 +18,10 @@ from tests.conftest import CLEAN_VISIT, REPO
 def test_hook_definition():
     (hook,) = YAML(typ="safe").load((REPO / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "cptlint" and hook["entry"] == "cptlint check"
-    assert hook["language"] == "python" and hook["types_or"] == ["yaml", "json"]
+    assert hook["language"] == "python" and hook["types"] == ["file"]
+    matched = re.compile(hook["files"])
+    assert all(matched.search(name) for name in ("a.yaml", "b.yml", "c.json", "d.ndjson", "e.jsonl"))
+    assert not any(matched.search(name) for name in ("README.md", "notes.txt", "x.yaml.orig"))
     assert hook["require_serial"] is True
 
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cptlint.cli import main
-from cptlint.engine import PARALLEL_MIN_FILES
+from cptlint.runner import PARALLEL_MIN_FILES
 from tests.conftest import CLEAN_VISIT
 
 
@@ -22,8 +22,10 @@ def run(*args):
 
 @pytest.fixture
 def corpus(tmp_path, monkeypatch):
-    """More files than the parallel threshold; days that span files; some findings."""
+    """More files than the parallel threshold; days that span files (joined: days-across-files);
+    some findings."""
     monkeypatch.chdir(tmp_path)
+    (tmp_path / ".cptlint.toml").write_text("days-across-files = true\n")
     for i in range(PARALLEL_MIN_FILES + 20):
         folder = tmp_path / "visits" / f"b{i // 50}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -57,7 +59,7 @@ def test_cache_gives_identical_output_and_follows_changes(corpus):
 
     assert day_of_v1(after_edit) == ["15 timed units billed for 90 timed minutes; the CMS 8-minute rule allows 6"]
     assert day_of_v1(json.loads(cold)) == ["7 timed units billed for 90 timed minutes; the CMS 8-minute rule allows 6"]
-    (corpus / ".cptlint.toml").write_text('ignore = ["UNT"]\n')
+    (corpus / ".cptlint.toml").write_text('days-across-files = true\nignore = ["UNT"]\n')
     assert not any(d["code"].startswith("UNT") for d in json.loads(run("check", "--format", "json", "visits").stdout))
 
 
@@ -97,14 +99,17 @@ def lines(*patients):
     return "\n".join(out) + "\n"
 
 
-def test_ndjson_days_are_runs_of_consecutive_lines(tmp_path, monkeypatch):
+def test_an_ndjson_day_is_every_line_of_one_patient_and_date_in_the_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "together.ndjson").write_text(lines("P-1", "P-1", "P-2"))
     found = json.loads(run("check", "--format", "json", "together.ndjson").stdout)
     # 10 + 10 minutes of 97110 on two lines of one day: one line too many, and one unit too many
     assert sorted((d["code"], d["pointer"]) for d in found) == [("UNT001", "/0/services/0/units"), ("UNT006", "/1/services/0/code")]
+    # an export sorted by something else: the patient's lines are apart, and still one day
     (tmp_path / "apart.ndjson").write_text(lines("P-1", "P-2", "P-1"))
-    assert json.loads(run("check", "--format", "json", "apart.ndjson").stdout) == []
+    for jobs in ("1", "2"):
+        found = json.loads(run("check", "--format", "json", "-j", jobs, "apart.ndjson").stdout)
+        assert sorted((d["code"], d["pointer"]) for d in found) == [("UNT001", "/0/services/0/units"), ("UNT006", "/2/services/0/code")]
 
 
 def test_ndjson_excerpts_show_the_flagged_line(tmp_path, monkeypatch):
@@ -141,6 +146,7 @@ def test_a_split_ndjson_file_gives_the_findings_of_one_pass(tmp_path, monkeypatc
     import random
 
     import cptlint.engine
+    import cptlint.parallel
     from cptlint.config import Settings
     from cptlint.engine import Linter, Source
 
@@ -148,11 +154,11 @@ def test_a_split_ndjson_file_gives_the_findings_of_one_pass(tmp_path, monkeypatc
     path.write_text(_export(random.Random(seed)), encoding="utf-8")
     linter = Linter(Settings())
     def findings(jobs):
-        return sorted(json.dumps(d.as_dict()) for d in linter.lint_all([Source(str(path))], jobs=jobs)[0].diagnostics)
+        return sorted(json.dumps(d.as_dict()) for d in linter.run([Source(str(path))], jobs=jobs).diagnostics)
 
     whole = findings(1)
     assert {"UNT001", "UNT006", "SCH001", "SCH003"} <= {json.loads(d)["code"] for d in whole}
-    monkeypatch.setattr(cptlint.engine, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(cptlint.parallel, "SPLIT_MIN_BYTES", 1)
     for jobs in (2, 3, 7):  # 8, 12 and 28 pieces: boundaries inside days, inside the long day, at broken lines
         assert findings(jobs) == whole
     one, two = (run("check", "--no-cache", "-j", jobs, str(path)).stdout for jobs in ("1", "2"))

@@ -11,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cptlint.engine
+import cptlint.parallel
+import cptlint.runner
 from cptlint.cli import main
 from cptlint.store import DiskStore, _sortable
 from tests.conftest import CLEAN_VISIT
@@ -21,8 +23,9 @@ FILES = 30
 @pytest.fixture
 def corpus(tmp_path, monkeypatch):
     """Days that span two files, findings in some, a day left incomplete by a schema failure,
-    and an NDJSON export."""
+    and an NDJSON export; days joined across files."""
     monkeypatch.chdir(tmp_path)
+    (tmp_path / ".cptlint.toml").write_text("days-across-files = true\n")
     for i in range(FILES):
         folder = tmp_path / "visits" / f"b{i // 7}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -48,13 +51,13 @@ def _report(*args, stdin=None):
 def test_a_run_on_disk_reports_what_a_run_in_memory_does(corpus, monkeypatch, output_format, jobs):
     stdin = CLEAN_VISIT.replace("ENC-1", "ENC-IN").replace("P-1", "P-3").replace("units: 1\n", "units: 3\n")
     args = ("-j", jobs, "--format", output_format, "visits", "-", "--stdin-filename", "visits/in.yaml")
-    monkeypatch.setattr(cptlint.engine, "PARALLEL_MIN_FILES", 2)
-    monkeypatch.setattr(cptlint.engine, "CHUNK_FILES", 3)  # many chunks in flight, read back in order
+    monkeypatch.setattr(cptlint.runner, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(cptlint.parallel, "CHUNK_FILES", 3)  # many chunks in flight, read back in order
     in_memory = _report(*args, stdin=stdin)
 
     stores = []
-    monkeypatch.setattr(cptlint.engine, "SPILL_MIN_FILES", 5)
-    monkeypatch.setattr(cptlint.engine, "DiskStore", lambda source_of: stores.append(DiskStore(source_of)) or stores[-1])
+    monkeypatch.setattr(cptlint.runner, "SPILL_MIN_FILES", 5)
+    monkeypatch.setattr(cptlint.runner, "DiskStore", lambda source_of: stores.append(DiskStore(source_of)) or stores[-1])
     on_disk = _report(*args, stdin=stdin)
 
     assert len(stores) == 1
@@ -63,7 +66,7 @@ def test_a_run_on_disk_reports_what_a_run_in_memory_does(corpus, monkeypatch, ou
 
 
 def test_findings_of_days_across_files_and_incomplete_days_are_settled_on_disk_too(corpus, monkeypatch):
-    monkeypatch.setattr(cptlint.engine, "SPILL_MIN_FILES", 5)
+    monkeypatch.setattr(cptlint.runner, "SPILL_MIN_FILES", 5)
     found = json.loads(_report("--format", "json", "visits")[1])
     by_patient = {}
     for d in found:
@@ -75,7 +78,7 @@ def test_findings_of_days_across_files_and_incomplete_days_are_settled_on_disk_t
 
 
 def test_statistics_and_an_empty_run_from_disk(corpus, monkeypatch):
-    monkeypatch.setattr(cptlint.engine, "SPILL_MIN_FILES", 5)
+    monkeypatch.setattr(cptlint.runner, "SPILL_MIN_FILES", 5)
     stats = json.loads(_report("--format", "json", "--statistics", "visits")[1])
     assert sum(row["count"] for row in stats) == len(json.loads(_report("--format", "json", "visits")[1]))
     assert _report("--format", "json", "--select", "DX003", "visits") == (0, "[]\n")
@@ -114,13 +117,18 @@ def test_a_long_ndjson_file_sends_its_findings_to_disk_as_they_are_found(tmp_pat
     in_memory = _report(*args)
 
     sent = []
-    original = DiskStore.add_findings
-    monkeypatch.setattr(DiskStore, "add_findings", lambda self, found: sent.append(len(found)) or original(self, found))
-    monkeypatch.setattr(cptlint.engine, "SPLIT_MIN_BYTES", 1)  # long enough to split, and so to keep on disk
-    monkeypatch.setattr(cptlint.engine, "PIECE_MAX_BYTES", 2000)  # many pieces
+    original = DiskStore.spill
+
+    def spill(self, result):
+        sent.append(len(result.diagnostics) + sum(len(found) for found in result.day_findings.values()))
+        original(self, result)
+
+    monkeypatch.setattr(DiskStore, "spill", spill)
+    monkeypatch.setattr(cptlint.parallel, "SPLIT_MIN_BYTES", 1)  # long enough to split, and so to keep on disk
+    monkeypatch.setattr(cptlint.parallel, "PIECE_MAX_BYTES", 2000)  # many pieces
     monkeypatch.setattr(cptlint.engine, "SPILL_FINDINGS", 3)
     on_disk = _report(*args)
 
-    assert len(sent) > 5 and all(count >= 3 for count in sent)
+    assert len([count for count in sent if count >= 3]) > 5
     assert on_disk == in_memory
-    assert len(json.loads(in_memory[1])) > sum(sent) > 0
+    assert len(json.loads(in_memory[1])) >= sum(sent) > 0

@@ -133,16 +133,21 @@ def test_a_day_spans_files_and_encounters():
     morning = visit({"97110": (23, 2)}).replace("id: E", "id: AM")
     evening = visit({"97112": (10, 1)}).replace("id: E", "id: PM")
     assert [d for d in lint(morning) + lint(evening) if d.code.startswith("UNT")] == []
-    found = lint_files({"am.yaml": morning, "pm.yaml": evening})
+    # by default a day is within one file: each file's verdict is its own
+    assert [d for d in lint_files({"am.yaml": morning, "pm.yaml": evening}) if d.code.startswith("UNT")] == []
+    found = lint_files({"am.yaml": morning, "pm.yaml": evening}, days_across_files=True)
     assert [(d.code, d.path, d.encounter) for d in found if d.code.startswith("UNT")] == [("UNT001", "am.yaml", "AM")]
     other_patient = evening.replace("patient: P-1", "patient: P-2")
-    assert [d for d in lint_files({"am.yaml": morning, "pm.yaml": other_patient}) if d.code.startswith("UNT")] == []
+    joined = lint_files({"am.yaml": morning, "pm.yaml": other_patient}, days_across_files=True)
+    assert [d for d in joined if d.code.startswith("UNT")] == []
+    both = "encounters:\n" + "".join("  - " + v.replace("\n", "\n    ").rstrip() + "\n" for v in (morning, evening))
+    assert [(d.code, d.encounter) for d in lint(both) if d.code.startswith("UNT")] == [("UNT001", "AM")]  # one file: one day
 
 
 def test_day_rules_skip_a_day_with_a_broken_encounter():
     morning = visit({"97110": (20, 1)}).replace("id: E", "id: AM")
     evening = visit({"97112": (20, 2)}).replace("id: E", "id: PM").replace("units: 2", 'units: "2"')
-    found = lint_files({"am.yaml": morning, "pm.yaml": evening})
+    found = lint_files({"am.yaml": morning, "pm.yaml": evening}, days_across_files=True)
     assert codes(found) == ["SCH003"]
 
 
@@ -298,6 +303,6 @@ def test_a_file_clean_alone_is_shown_with_its_excerpt_when_a_shared_day_flags_it
     (tmp_path / "am.yaml").write_text(visit({"97110": (23, 2)}).replace("id: E", "id: AM"))
     (tmp_path / "pm.yaml").write_text(visit({"97112": (10, 1)}).replace("id: E", "id: PM"))
     for cache in ("--no-cache", None, None):  # no cache, a cold one, then a warm one
-        out = CliRunner().invoke(main, ["check", "am.yaml", "pm.yaml", *([cache] if cache else [])]).stdout
+        out = CliRunner().invoke(main, ["check", "--days-across-files", "am.yaml", "pm.yaml", *([cache] if cache else [])]).stdout
         assert "am.yaml:8:" in out and "UNT001" in out
         assert '  - {code: "97110", units: 2, minutes: 23' in out  # the excerpt of the flagged line

@@ -177,3 +177,41 @@ class NoEncounter(Rule):
     name = "no-encounter"
     severity = Severity.ERROR
     scope = "input"
+
+
+@register
+class DuplicateId(Rule):
+    """Two encounters of a file have one id.
+
+    ## What it checks
+    Every encounter of a file (an `encounters:` list, the lines of an NDJSON file) has an id of
+    its own; with `days-across-files`, every encounter of the files a run joins. The finding
+    sits on the second occurrence.
+
+    ## Why a payer cares
+    An encounter id is the claim's key in the billing system: a second encounter under one id
+    is a copied template whose id was not changed, and whichever one a system keeps, the other
+    visit is billed twice or not at all.
+
+    ## Fails
+    ```yaml
+    encounters:
+      - {id: ENC-1, date: 2026-03-14, patient: P-1, provider: {npi: "1234567893", discipline: PT}, diagnoses: [M54.50], services: [{code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}]}
+      - {id: ENC-1, date: 2026-03-15, patient: P-1, provider: {npi: "1234567893", discipline: PT}, diagnoses: [M54.50], services: [{code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}]}
+    ```
+
+    ## Passes
+    ```yaml
+    encounters:
+      - {id: ENC-1, date: 2026-03-14, patient: P-1, provider: {npi: "1234567893", discipline: PT}, diagnoses: [M54.50], services: [{code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}]}
+      - {id: ENC-2, date: 2026-03-15, patient: P-1, provider: {npi: "1234567893", discipline: PT}, diagnoses: [M54.50], services: [{code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}]}
+    ```
+
+    ## Source
+    cptlint encounter format (README, "The encounter format"): `id` identifies one encounter.
+    """
+
+    code = "SCH005"
+    name = "duplicate-id"
+    severity = Severity.ERROR
+    scope = "input"

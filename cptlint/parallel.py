@@ -1,0 +1,195 @@
+"""Worker processes: many files checked a chunk at a time, and a long NDJSON file in pieces.
+
+Each worker keeps a Linter per configuration it is sent, made once. Results come back in the
+order the files were given, so a run's output is the same with any number of jobs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from itertools import islice
+from typing import NamedTuple
+
+from cptlint import loader
+from cptlint.engine import BOM, FileResult, Linter, Source, _guarded
+
+SPLIT_MIN_BYTES = 4 << 20  # an NDJSON file this long is split over the worker processes
+PIECE_MAX_BYTES = 4 << 20  # and in pieces no longer than this: a piece's findings are held until it is done, and
+# the last piece to finish runs alone while the other workers wait (half a piece, on average)
+CHUNK_FILES = 100  # files a worker is sent at once
+CHUNKS_AHEAD = 4  # chunks sent ahead per worker: enough to keep it busy, few enough to keep memory flat
+
+
+class Piece(NamedTuple):
+    """A run of whole lines of an NDJSON file: bytes [start, end), the number of its first
+    line and the index of its first record, and whether it begins or ends the file."""
+
+    start: int
+    end: int | None
+    number: int
+    record: int
+    first: bool
+    last: bool
+
+
+def batched(items, size: int):
+    """Lists of size items at a time (the last may be shorter)."""
+    items = iter(items)
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def checked_in_workers(sources, settings_of, check_here, jobs: int, keep_documents: bool, options: tuple):
+    """(source, result) for every source, in order: runs of CHUNK_FILES files on disk in worker
+    processes, a few runs ahead of the one being read back so that what is in flight stays
+    small; a run holding standard input or a long NDJSON file (split instead) is checked here,
+    by check_here(source), in its turn. settings_of(path): a file's settings; options: (cache,
+    excerpts, fixes), as the workers' linters are made."""
+    with pool(jobs, options) as workers:
+        chunks = batched(sources, CHUNK_FILES)
+        pending: deque = deque()
+
+        def send_next() -> None:
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            if all(s.on_disk and not worth_splitting(s) for s in chunk):
+                settings = [settings_of(s.path) for s in chunk]
+                distinct = list(dict.fromkeys(settings))
+                items = [(s.path, s.kind, distinct.index(one)) for s, one in zip(chunk, settings)]
+                pending.append((chunk, workers.submit(_check_chunk, distinct, items, keep_documents)))
+            else:
+                pending.append((chunk, None))
+
+        for _ in range(jobs * CHUNKS_AHEAD):
+            send_next()
+        while pending:
+            chunk, future = pending.popleft()
+            send_next()
+            if future is not None:
+                results = future.result()
+            else:
+                results = [check_here(s) for s in chunk]
+            yield from zip(chunk, results)
+
+
+def pool(jobs: int, options: tuple):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=options)
+
+
+_options: tuple = ()
+_linters: dict = {}
+
+
+def _start_worker(*options) -> None:
+    global _options
+    _options = options
+    _linters.clear()
+
+
+def _linter(settings) -> Linter:
+    linter = _linters.get(settings)
+    if linter is None:
+        cache, excerpts, fixes = _options
+        linter = _linters[settings] = Linter(settings, cache=cache, excerpts=excerpts, fixes=fixes)
+    return linter
+
+
+def _check_chunk(settings: list, items: list, keep_documents: bool) -> list[FileResult]:
+    return [_linter(settings[index]).checked(Source(path, kind=kind), keep_documents) for path, kind, index in items]
+
+
+def worth_splitting(source: Source) -> bool:
+    if not source.on_disk or (source.kind or loader.kind_of(source.path)) != "lines":
+        return False
+    try:
+        return os.path.getsize(source.path) >= SPLIT_MIN_BYTES
+    except OSError:
+        return False
+
+
+def lint_split(linter: Linter, source: Source, jobs: int) -> FileResult:
+    """A long NDJSON file in pieces, a worker process each. The days a piece leaves open (its
+    first and last, which may cross into its neighbours) are joined where they touch and judged
+    here over just those lines, so the findings are those of one pass."""
+    pieces, records = _pieces(source.path, max(jobs * 4, os.path.getsize(source.path) // PIECE_MAX_BYTES))
+    if len(pieces) < 2 or not records:  # nothing to share out (a file without records says so whole)
+        return linter.checked(source)
+    result = FileResult(source.path, ignored=linter.settings.ignored_in_file(source.path))
+    open_days = []
+    options = (linter.cache is not None, linter.excerpts, linter.fixes)
+    with pool(jobs, options) as workers:
+        for part in workers.map(_lint_piece, [(linter.settings, source.path, piece) for piece in pieces]):
+            _take(result, part)
+            open_days.extend(part.open_days)
+            linter._spill(result)
+    with open(source.path, "rb") as stream:
+        for start, end, number, record in _joined(open_days):
+            stream.seek(start)
+            days = linter._lint_lines(source.path, _lines_until(stream, end), Piece(start, end, number, record, True, True), days_only=True)
+            _take(result, days)
+    return result
+
+
+def _take(result: FileResult, part: FileResult) -> None:
+    result.diagnostics.extend(part.diagnostics)
+    result.excerpts.update(part.excerpts)
+    result.day_ids.extend(part.day_ids)
+    result.broken_visits.update(part.broken_visits)
+    for day, found in part.day_findings.items():
+        result.day_findings.setdefault(day, []).extend(found)
+
+
+def _pieces(path: str, count: int) -> tuple[list[Piece], int]:
+    """path cut into about count pieces at line starts, each knowing its first line and record;
+    and the number of records in all."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as stream:
+        bounds = [0]
+        for i in range(1, count):
+            stream.seek(max(size * i // count - 1, bounds[-1]))
+            stream.readline()
+            if bounds[-1] < stream.tell() < size:
+                bounds.append(stream.tell())
+        pieces, number, record = [], 1, 0
+        for start, end in zip(bounds, [*bounds[1:], size]):
+            pieces.append(Piece(start, end, number, record, start == 0, end == size))
+            stream.seek(start)
+            for line in _lines_until(stream, end):
+                if (line[len(BOM) :] if number == 1 and line.startswith(BOM) else line).strip():
+                    record += 1
+                number += 1
+    return pieces, record
+
+
+def _lines_until(stream, end: int | None):
+    position = stream.tell()
+    for line in iter(stream.readline, b""):
+        if end is not None and position >= end:
+            return
+        position += len(line)
+        yield line
+
+
+def _joined(ranges) -> list[tuple[int, int, int, int]]:
+    """Byte ranges (start, end, line, record) with those that touch or overlap made one."""
+    joined: list[list[int]] = []
+    for start, end, number, record in sorted(ranges):
+        if joined and start <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], end)
+        else:
+            joined.append([start, end, number, record])
+    return [tuple(r) for r in joined]
+
+
+def _lint_piece(task: tuple) -> FileResult:
+    settings, path, piece = task
+    with open(path, "rb") as stream:
+        stream.seek(piece.start)
+        return _guarded(path, _linter(settings)._lint_lines, path, _lines_until(stream, piece.end), piece)

@@ -1,0 +1,93 @@
+"""A run: many files, each linted with its own configuration's Linter, into one store.
+
+Each file is checked once (in worker processes when there are many), and the days it holds are
+judged provisionally; then the store settles which days stand and days.py judges again those it
+saw in several pieces. A run of SPILL_MIN_FILES files or more, or with a long NDJSON file,
+keeps its findings, days and file names on disk, so its memory stays flat.
+"""
+
+from __future__ import annotations
+
+from itertools import chain, islice
+
+from cptlint.days import judge_shared_days
+from cptlint.engine import Linter, file_source
+from cptlint.parallel import checked_in_workers, worth_splitting
+from cptlint.store import DiskStore, MemoryStore, Run
+
+PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
+SPILL_MIN_FILES = 200  # a run of this many files, or with a long NDJSON file, keeps its findings on disk
+
+
+class Linters:
+    """The Linter of each file's configuration (config.Resolver), each made once."""
+
+    def __init__(self, resolver, cache: bool = False, excerpts: bool = True, fixes: bool = True):
+        self.resolver = resolver
+        self.options = (cache, excerpts, fixes)
+        self.by_settings: dict = {}
+
+    def __call__(self, path: str) -> Linter:
+        settings = self.resolver.settings_for(path)
+        linter = self.by_settings.get(settings)
+        if linter is None:
+            cache, excerpts, fixes = self.options
+            linter = self.by_settings[settings] = Linter(settings, cache=cache, excerpts=excerpts, fixes=fixes)
+        return linter
+
+
+class Runner:
+    def __init__(self, linter_for):
+        self.linter_for = linter_for  # path -> the Linter of its configuration
+
+    def run(self, sources, jobs: int = 1, progress=None) -> Run:
+        """Lint sources (any iterable: a large run is read as it is walked)."""
+        head, sources = _peek(sources, SPILL_MIN_FILES)
+        on_disk = len(head) >= SPILL_MIN_FILES or any(worth_splitting(s) for s in head)
+        store = DiskStore(file_source) if on_disk else MemoryStore()
+        self._lint_into(store, sources, jobs, progress, sink=store.spill if on_disk else None)
+        return store.run()
+
+    def results(self, sources, keep_documents: bool = False) -> list:
+        """The results of the files with findings, day rules included, in the order of sources;
+        with keep_documents, every file's result and document (fixes need them)."""
+        store = MemoryStore()
+        self._lint_into(store, sources, 1, None, keep=keep_documents)
+        return store.results
+
+    def _lint_into(self, store, sources, jobs: int, progress, keep: bool = False, sink=None) -> None:
+        """progress(done, total) hears how far the first pass is; total is None until the last
+        file is known."""
+        head, sources = _peek(sources, PARALLEL_MIN_FILES)
+        progress = progress or (lambda done, total: None)
+        total = len(head) if len(head) < PARALLEL_MIN_FILES else None
+        if jobs > 1 and total is None:
+            linter = self.linter_for(head[0].path)
+            options = (linter.cache is not None, linter.excerpts, linter.fixes)
+            checked = checked_in_workers(
+                sources, lambda path: self.linter_for(path).settings, lambda s: self._checked(s, keep, jobs, sink), jobs, keep, options
+            )
+        else:
+            checked = ((source, self._checked(source, keep, jobs, sink)) for source in sources)
+        done = 0
+        for done, (source, result) in enumerate(checked, start=1):
+            store.add(source, result, keep)
+            progress(done, total)
+        progress(done, done)
+        store.settle()
+        judge_shared_days(store, self.linter_for)
+
+    def _checked(self, source, keep: bool, jobs: int, sink):
+        linter = self.linter_for(source.path)
+        linter.sink = sink
+        try:
+            return linter.checked(source, keep, jobs)
+        finally:
+            linter.sink = None
+
+
+def _peek(items, count: int) -> tuple[list, object]:
+    """The first count items (fewer if that is all there are), and an iterator over all of them."""
+    items = iter(items)
+    head = list(islice(items, count))
+    return head, chain(head, items)
