@@ -77,6 +77,8 @@ class Cache:
                 day_ids=[_ids(pair) for pair in data["days"]],
                 broken_visits={_integer(visit) for visit in data["broken"]},
                 day_findings={_ids(day): [_diagnostic(path, row) for row in found] for day, found in data["day_findings"]},
+                skipped=_boolean(data["skipped"]),
+                unchecked=_integer(data["unchecked"]),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -88,6 +90,8 @@ class Cache:
             "days": [list(ids) for ids in result.day_ids],
             "broken": sorted(result.broken_visits),
             "day_findings": [[list(day), [_row(d) for d in found]] for day, found in result.day_findings.items()],
+            "skipped": result.skipped,
+            "unchecked": result.unchecked,
         }
         self.write(key, json.dumps(data, separators=(",", ":")).encode())
 
@@ -168,6 +172,12 @@ def _ids(pair) -> tuple[int, int]:
 
 def _integer(value) -> int:
     if type(value) is not int:
+        raise TypeError(value)
+    return value
+
+
+def _boolean(value) -> bool:
+    if type(value) is not bool:
         raise TypeError(value)
     return value
 

@@ -64,6 +64,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     from cptlint.config import ConfigError, Resolver
     from cptlint.diagnostics import Severity
     from cptlint.engine import InternalError, Source
+    from cptlint.files import replaced, write_atomic
     from cptlint.fixer import fix as apply_fixes
     from cptlint.loader import kind_of, sniff_kind
     from cptlint.parallel import batched
@@ -88,6 +89,8 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
         known = baseline.read(baseline_path) if baseline_path else None
     except (ConfigError, PolicyError, baseline.BaselineError) as err:
         _fail(str(err))
+    if output and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
+        _fail(f"{output}: cannot write the report: its folder {os.path.dirname(output) or '.'} does not exist")
     if show_settings:
         _show_settings(resolver, paths)
         return
@@ -111,6 +114,8 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     except (InternalError, ConfigError, PolicyError) as err:
         _fail(str(err))
     settings = resolver.default
+    if not len(run.files):
+        click.echo(f"cptlint: warning: no encounter file in {' '.join(paths or ('.',))}", err=True)
     if diff:
         patch = "".join(_unified_diff(f.path, f.original, f.text) for f in fixed.files.values())
         click.echo(patch, nl=False)
@@ -118,7 +123,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     if fix:
         for changed in fixed.files.values():
             if changed.path != stdin_name:
-                Path(changed.path).write_bytes(changed.content())
+                write_atomic(changed.path, changed.content())
         if stdin_name is not None:  # the fixed document goes to stdout; what remains to stderr
             fixed_stdin = fixed.files.get(stdin_name)
             click.echo(fixed_stdin.text if fixed_stdin else content.decode("utf-8", "replace"), nl=False)
@@ -129,7 +134,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
         click.echo(f"cptlint: wrote {count} finding{'s' if count != 1 else ''} to {write_baseline_path}", err=True)
         sys.exit(EXIT_CLEAN)
     if known is not None:
-        run.diagnostics, stale = baseline.subtract(run.diagnostics, baseline_path, known)
+        run.diagnostics, stale = baseline.subtract(run.diagnostics, baseline_path, known, run.files)
         if stale:
             click.echo(f"cptlint: {sum(s.count for s in stale)} baseline entries no longer occur (update with --write-baseline):", err=True)
             for entry in stale:
@@ -138,8 +143,9 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     style = Style(color=color, quiet=quiet, statistics=statistics)
     pieces = STREAMING[output_format](run, style) if output_format in STREAMING else [REPORTERS[output_format](run, style)]
     if output:
-        with open(output, "w", encoding="utf-8") as out:
-            out.writelines(pieces)
+        with replaced(output) as out:
+            for piece in pieces:
+                out.write(piece.encode("utf-8", "backslashreplace"))
     else:
         for batch in batched(pieces, ECHO_PIECES):  # click.echo costs the same for one piece or many
             click.echo("".join(batch), nl=False, err=fix and stdin_name is not None)

@@ -108,6 +108,8 @@ class FileResult:
     ignored: tuple[str, ...] = ()
     # a piece of a split NDJSON file: (start, end, line, record) of the days it left unjudged
     open_days: list = field(default_factory=list)
+    skipped: bool = False  # found by a directory walk, and plainly not an encounter file
+    unchecked: int = 0  # encounters the billing rules skipped for a schema problem no one is told of
 
     def has_findings(self) -> bool:
         return bool(self.diagnostics) or any(self.day_findings.values())
@@ -189,7 +191,7 @@ class Linter:
             found = self.cache.get(key, source.path)
             if found is not None:
                 return found
-            result = self._judged(self.lint_file(source.path, content, source.kind), keep_documents)
+            result = self._judged(self.lint_file(source.path, content, source.kind, source.explicit), keep_documents)
             self.cache.put(key, result)
             return result
         return self._judged(self._lint_source(source), keep_documents)
@@ -223,7 +225,7 @@ class Linter:
             content = source.content()
         except OSError as err:
             return self._unreadable(source.path, err)
-        return self.lint_file(source.path, content, source.kind)
+        return self.lint_file(source.path, content, source.kind, source.explicit)
 
     def reread(self, source: Source) -> FileResult:
         """A file read again for its days that were seen in other pieces (days.py): a YAML or
@@ -264,13 +266,17 @@ class Linter:
             return None
         return build_encounter(doc, (record,), typed, self.policy.payers[typed.payer or self.settings.payer])
 
-    def lint_file(self, path: str, content: bytes, kind: str | None = None) -> FileResult:
-        return _guarded(path, self._lint_file, path, content, kind)
+    def lint_file(self, path: str, content: bytes, kind: str | None = None, explicit: bool = True) -> FileResult:
+        """explicit: named by the user; a file a directory walk found is skipped when it is
+        plainly not an encounter file (see _holds_encounters)."""
+        return _guarded(path, self._lint_file, path, content, kind, explicit)
 
-    def _lint_file(self, path: str, content: bytes, kind: str | None) -> FileResult:
+    def _lint_file(self, path: str, content: bytes, kind: str | None, explicit: bool) -> FileResult:
         if (kind or loader.kind_of(path)) == "lines":
             return self._lint_lines(path, content.splitlines(keepends=True))
         doc = loader.load(path, content, kind)
+        if not explicit and doc.is_readable and doc.root is not None and not _holds_encounters(doc.root):
+            return FileResult(path, skipped=True)
         result = FileResult(path, text=doc.text, doc=doc, suppressions=Suppressions.parse(doc.text))
         result.ignored = self.settings.ignored_in_file(path)
         if result.suppressions.whole_file:
@@ -293,6 +299,8 @@ class Linter:
             for parts, value in slots
             if parts in broken and isinstance(value, dict) and isinstance(value.get("patient"), str)
         }
+        if "SCH003" not in self.reported or any(matches("SCH003", s) for s in result.ignored):
+            result.unchecked = len(broken & slot_set)
         for parts, value in slots:
             if parts in broken:
                 continue
@@ -375,6 +383,8 @@ class Linter:
                     day_start = (line_start, number, record)
                 day.append(encounter)
             if found and not days_only:
+                if typed is None and not self._reports_schema and any(p.code == "SCH003" for p in found):
+                    result.unchecked += 1
                 encounter_id = typed.id if typed is not None else _id_of(doc.root)
                 for problem in found:
                     self._add(result, doc, problem, encounter_id)
@@ -389,6 +399,10 @@ class Linter:
         if record < 0 and piece.first and piece.last and not days_only:
             self._add(result, None, loader.Problem("SCH004", "the file holds no encounter", span=Span(1, 1, 1, 1)), None)
         return result
+
+    @cached_property
+    def _reports_schema(self) -> bool:
+        return "SCH003" in self.reported
 
     def _judge_run(self, encounters: list[Encounter], key: tuple, result: FileResult) -> None:
         ids = ids_of(key)
@@ -505,6 +519,18 @@ def _let_go(encounters: list[Encounter]) -> list:
 
 def _placed(rule: Rule, finding: Finding) -> loader.Problem:
     return loader.Problem(rule.code, finding.message, finding.place.parts, key=finding.place.key, fix=finding.fix)
+
+
+ENCOUNTER_KEYS = frozenset(("id", "date", "patient", "provider", "encounters"))
+
+
+def _holds_encounters(root) -> bool:
+    """Whether a document could be meant as encounters: a mapping with one of their keys, or a
+    list of services. A docker-compose file (whose services are a mapping), mkdocs.yml or a CI
+    workflow is not; a misspelt encounter still has its id or date, and is linted."""
+    if not isinstance(root, dict):
+        return False
+    return not ENCOUNTER_KEYS.isdisjoint(root) or isinstance(root.get("services"), list)
 
 
 def _duplicate_ids(slots: list, ids: dict) -> list[loader.Problem]:

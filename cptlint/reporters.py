@@ -39,14 +39,17 @@ def text(run: Run, style: Style) -> str:
     if style.statistics:
         return statistics(run, style)
     out = []
+    fixable: Counter = Counter()
     for d in run.diagnostics:
         where = _paint(f"{d.path}:{d.line}:{d.column}:", style, bold=True)
         code = _paint(d.code, style, fg=_SEVERITY_COLOR[d.severity], bold=True)
-        out.append(f"{where} {code} {d.message}")
+        mark = " [*]" if d.fixable == "safe" else ""
+        fixable[d.fixable] += 1
+        out.append(f"{where} {code}{mark} {d.message}")
         if not style.quiet:
             out.extend(_excerpt(d, run.texts.get(d.path, ""), style))
     if not style.quiet:
-        out.append(_summary(run.diagnostics))
+        out.extend(_summary(run, fixable))
     return "\n".join(out) + ("\n" if out else "")
 
 
@@ -77,21 +80,63 @@ def _excerpt(d: Diagnostic, source, style: Style) -> list[str]:
     ]
 
 
-def _summary(diagnostics: list[Diagnostic]) -> str:
+def _summary(run: Run, fixable: Counter) -> list[str]:
+    """What the findings come to, what --fix would do, and what the run read."""
+    diagnostics = run.diagnostics
     if not diagnostics:
-        return "All checks passed."
-    counts = Counter(d.severity for d in diagnostics)
-    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in sorted(counts, reverse=True)]
-    noun = "finding" if len(diagnostics) == 1 else "findings"
-    return f"Found {len(diagnostics)} {noun} ({', '.join(parts)})."
+        lines = ["All checks passed."]
+    else:
+        counts = Counter(d.severity for d in diagnostics)
+        parts = [_count(counts[s], str(s)) for s in sorted(counts, reverse=True)]
+        lines = [f"Found {_count(len(diagnostics), 'finding')} ({', '.join(parts)})."]
+    if fixable["safe"] or fixable["unsafe"]:
+        more = f" ({fixable['unsafe']} more with --unsafe-fixes)" if fixable["unsafe"] else ""
+        lines.append(f"[*] {fixable['safe']} fixable with --fix{more}.")
+    return lines + _about_the_run(run)
+
+
+def _about_the_run(run: Run) -> list[str]:
+    checked = f"Checked {_count(len(run.files), 'file')}"
+    if run.skipped:
+        checked += f"; skipped {run.skipped} that hold no encounters (name a file to lint it anyway)"
+    lines = [checked + "."]
+    if run.unchecked:
+        lines.append(
+            f"{_count(run.unchecked, 'encounter')} with a schema problem (SCH003, ignored) not checked by the billing rules."
+        )
+    return lines + list(run.notes)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 def statistics(run: Run, style: Style) -> str:
+    """count, code, [*] when its findings can be fixed with --fix (safe) or [-] (unsafe), name;
+    then the total."""
     rules = {cls.code: cls for cls in all_rules()}
-    counts = Counter(d.code for d in run.diagnostics)
-    rows = [(count, code, rules[code].name) for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-    width = max((len(str(c)) for c, _, _ in rows), default=1)
-    return "".join(f"{count:>{width}}\t{code}\t{name}\n" for count, code, name in rows)
+    counts, fixable = _statistics(run)
+    rows = [
+        (count, code, {"safe": "[*]", "unsafe": "[-]"}.get(fixable.get(code), ""), rules[code].name)
+        for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    if not rows:
+        return ""
+    total = sum(counts.values())
+    rows.append((total, "total", "", f"{sum(counts[c] for c in fixable if fixable[c] == 'safe')} fixable with --fix"))
+    width = max(len(str(c)) for c, _, _, _ in rows)
+    return "".join(f"{count:>{width}}\t{code}\t{mark}\t{name}\n" for count, code, mark, name in rows)
+
+
+def _statistics(run: Run) -> tuple[Counter, dict]:
+    """Findings per code, and each code's fix (the most a finding of it offers)."""
+    counts: Counter = Counter()
+    fixable: dict[str, str] = {}
+    for d in run.diagnostics:
+        counts[d.code] += 1
+        if d.fixable is not None and fixable.get(d.code) != "safe":
+            fixable[d.code] = d.fixable
+    return counts, fixable
 
 
 def json_format(run: Run, style: Style) -> str:
@@ -102,8 +147,9 @@ def json_chunks(run: Run, style: Style):
     """The JSON array a finding at a time, byte for byte what json.dumps(indent=2) writes, so a
     run with hundreds of thousands of findings never holds the whole text."""
     if style.statistics:
-        counts = Counter(d.code for d in run.diagnostics)
-        yield json.dumps([{"code": c, "count": n} for c, n in sorted(counts.items())], indent=2) + "\n"
+        counts, fixable = _statistics(run)
+        rows = [{"code": c, "count": n, "fixable": fixable.get(c)} for c, n in sorted(counts.items())]
+        yield json.dumps(rows, indent=2) + "\n"
         return
     if not run.diagnostics:
         yield "[]\n"

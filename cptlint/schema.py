@@ -140,11 +140,12 @@ def validate(value, payers: tuple[str, ...] = (), definition: str | None = None)
     payers = tuple(sorted(payers))
     if fast_check(payers, definition)(value):
         return []
-    problems = []
+    problems = {}
     for error in _validator(payers, definition).iter_errors(value):
-        problems.extend(_problems(error))
-    problems.sort(key=lambda p: [str(x) for x in p.parts])
-    return problems
+        for problem in _problems(error):
+            # one finding a fault: a key required in several branches of the schema is missing once
+            problems.setdefault((problem.parts, problem.message), problem)
+    return sorted(problems.values(), key=lambda p: [str(x) for x in p.parts])
 
 
 def _problems(error) -> list[Problem]:

@@ -27,8 +27,26 @@ class Run:
     texts are read back from its database each time they are iterated."""
 
     diagnostics: object  # a list, or a stored run's findings: iterable again, with a len
-    files: object  # paths in the order read
+    files: object  # paths in the order read (the encounter files: not those skipped)
     texts: object  # path -> text or {line: text}, with .get
+    skipped: int = 0  # files a directory walk found that hold no encounters
+    unchecked: int = 0  # encounters with a schema problem that SCH003, ignored, did not report
+    notes: tuple = ()  # what the summary must say about the run itself
+
+
+class Tally:
+    """What both stores count the same way."""
+
+    def __init__(self):
+        self.skipped = 0
+        self.unchecked = 0
+
+    def counted(self, result) -> bool:
+        """Count result; False when it is a skipped file (kept nowhere else)."""
+        self.unchecked += result.unchecked
+        if result.skipped:
+            self.skipped += 1
+        return not result.skipped
 
 
 class MemoryStore:
@@ -39,8 +57,11 @@ class MemoryStore:
         self.results: list = []
         self.days = DayIndex()
         self.by_path: dict | None = None  # made when files are read again for shared days
+        self.tally = Tally()
 
     def add(self, source, result, keep: bool = False) -> None:
+        if not self.tally.counted(result):
+            return
         self.sources.append(source)
         self.days.add(source.path, result.day_ids, result.broken_visits)
         if keep or result.diagnostics or any(found for found in result.day_findings.values()):
@@ -81,7 +102,7 @@ class MemoryStore:
         diagnostics = sorted((d for r in self.results for d in r.diagnostics), key=Diagnostic.sort_key)
         flagged = {d.path for d in diagnostics}
         texts = {r.path: r.excerpts or r.text for r in self.results if r.path in flagged}
-        return Run(diagnostics, [s.path for s in self.sources], texts)
+        return Run(diagnostics, [s.path for s in self.sources], texts, self.tally.skipped, self.tally.unchecked)
 
 
 _TABLES = """
@@ -119,8 +140,11 @@ class DiskStore:
         self.db.executescript("pragma cache_size = -256;" + _TABLES)
         self.unsaved: dict[str, object] = {}  # sources that cannot be opened again by path
         self.count = 0
+        self.tally = Tally()
 
     def add(self, source, result, keep: bool = False) -> None:
+        if not self.tally.counted(result):
+            return
         index = self.count
         self.count += 1
         self.db.execute("insert into files values (?, ?)", (index, _sortable(source.path)))
@@ -192,7 +216,7 @@ class DiskStore:
 
     def run(self) -> Run:
         (count,) = self.db.execute("select count(*) from findings").fetchone()
-        return Run(_StoredFindings(self.db, count), _StoredFiles(self.db), _StoredTexts(self.db))
+        return Run(_StoredFindings(self.db, count), _StoredFiles(self.db), _StoredTexts(self.db), self.tally.skipped, self.tally.unchecked)
 
 
 class _StoredFindings:

@@ -72,7 +72,7 @@ def test_counts_two_findings_at_one_pointer(tmp_path):
 
     target = tmp_path / "baseline.json"
     baseline.write([finding("malformed")], target)
-    new, stale = baseline.subtract([finding("malformed"), finding("a fifth modifier")], target, baseline.read(target))
+    new, stale = baseline.subtract([finding("malformed"), finding("a fifth modifier")], target, baseline.read(target), [str(tmp_path / "v.yaml")])
     assert [d.message for d in new] == ["a fifth modifier"] and stale == []
     baseline.write([finding("malformed"), finding("a fifth modifier")], target)
     assert baseline.read(target) == {("v.yaml", "MOD007", "/services/0/modifiers/4"): 2}
@@ -91,3 +91,39 @@ def test_bad_baseline_exits_2(repo, content, message):
     result = run("check", "--baseline", "baseline.json", "visits")
     assert result.exit_code == 2 and message in result.stderr
     assert run("check", "--baseline", "missing.json", "visits").exit_code == 2
+
+
+def test_a_baseline_from_a_folder_passes_any_subset_of_it_and_lists_nothing_stale(tmp_path, monkeypatch):
+    """A pre-commit run names the staged files only: each is judged against its own entries.
+    The fixtures reuse one patient and date, as copied fixtures do."""
+    from itertools import combinations
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fixtures").mkdir()
+    texts = {
+        "over.yaml": CLEAN_VISIT.replace("ENC-1", "ENC-A").replace("units: 2\n", "units: 4\n"),
+        "clean.yaml": CLEAN_VISIT.replace("ENC-1", "ENC-B"),
+        "split.yaml": CLEAN_VISIT.replace("ENC-1", "ENC-C").replace('code: "97110"', 'code: "97140"'),
+        "bad.yaml": CLEAN_VISIT.replace("ENC-1", "ENC-D").replace("units: 1\n", "units: one\n"),
+    }
+    for name, text in texts.items():
+        (tmp_path / "fixtures" / name).write_text(text)
+    written = run("check", "--write-baseline", "base.json", "fixtures")
+    assert written.exit_code == 0 and "wrote" in written.stderr
+    assert run("check", "--baseline", "base.json", "fixtures").exit_code == 0
+    for size in (1, 2, 3):
+        for subset in combinations(sorted(texts), size):
+            result = run("check", "--baseline", "base.json", *(f"fixtures/{name}" for name in subset))
+            assert (result.exit_code, result.stderr) == (0, ""), subset
+
+
+def test_a_baseline_that_is_not_one_is_an_error_naming_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "v.yaml").write_text(CLEAN_VISIT)
+    for content in ('{"version": 1, "findings": [{"path": "v.yaml", "code": "UNT001", "pointer": "", "count": 1e999}]}',
+                    "[" * 100_000 + "]" * 100_000,
+                    '{"version": 1, "findings": [{"path": "v.yaml", "code": "UNT001", "pointer": "", "count": 0}]}',
+                    '{"version": 1, "findings": {}}'):
+        (tmp_path / "base.json").write_text(content)
+        result = run("check", "--baseline", "base.json", "v.yaml")
+        assert result.exit_code == 2 and "base.json" in result.stderr and "Traceback" not in result.output

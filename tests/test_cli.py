@@ -49,7 +49,23 @@ def test_text_output_has_location_code_and_excerpt(project):
     assert lines[0] == 'visits/bad.yaml:20:12: SCH003 units must be a whole number, got "one"'
     assert lines[2] == "20 |     units: one"
     assert lines[3] == "   |            ^^^"
-    assert lines[-1] == "Found 1 finding (1 error)."
+    assert lines[-2:] == ["Found 1 finding (1 error).", "Checked 1 file."]
+
+
+def test_fixable_findings_are_marked_and_counted(project):
+    """As ruff does it: [*] on a finding --fix can fix, and a count of them at the end."""
+    (project / "visits" / "over.yaml").write_text(CLEAN_VISIT.replace("units: 2\n", "units: 3\n"))  # UNT001, safe
+    under = CLEAN_VISIT.replace("ENC-1", "ENC-2").replace("units: 2\n", "units: 1\n")  # UNT004, unsafe
+    (project / "visits" / "under.yaml").write_text(under)
+    lines = run("check", "visits/over.yaml", "visits/under.yaml").output.splitlines()
+    # 30 + 15 minutes allow 3 units (CMS 8-minute rule); 4 billed, or 2
+    assert "visits/over.yaml:9:12: UNT001 [*] 4 timed units billed for 45 timed minutes; the CMS 8-minute rule allows 3" in lines
+    assert [line for line in lines if ": UNT004 " in line and "[*]" not in line] != []
+    assert "[*] 1 fixable with --fix (1 more with --unsafe-fixes)." in lines
+    table = run("check", "--statistics", "visits/over.yaml", "visits/under.yaml").output.splitlines()
+    assert table[-1].split("\t") == ["2", "total", "", "1 fixable with --fix"]
+    assert {row.split("\t")[1]: row.split("\t")[2] for row in table[:-1]} == {"UNT001": "[*]", "UNT004": "[-]"}
+    assert "fixable with --fix" not in run("check", "--ignore", "UNT004", "visits/under.yaml").output
 
 
 def test_quiet_prints_only_findings(project):
@@ -118,9 +134,9 @@ def test_payer_option_must_name_a_profile(project):
 
 
 def test_statistics(project):
-    assert run("check", "--statistics", "visits").output == "2\tSCH003\tschema-violation\n"
+    assert run("check", "--statistics", "visits").output == "2\tSCH003\t\tschema-violation\n2\ttotal\t\t0 fixable with --fix\n"
     stats = json.loads(run("check", "--statistics", "--format", "json", "visits").output)
-    assert stats == [{"code": "SCH003", "count": 2}]
+    assert stats == [{"code": "SCH003", "count": 2, "fixable": None}]
 
 
 def test_stdin_with_filename(project):

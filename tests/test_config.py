@@ -22,7 +22,7 @@ def run(*args):
 def findings(*args):
     result = run("check", "--format", "json", *args)
     assert result.exit_code in (0, 1), result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def test_try_repo_on_clean_failing_and_excluded_files(user_repo, tmp_path):
     failing = try_repo(user_repo, tmp_path, "visits/clean.yaml", "visits/over.yaml")
     assert failing.returncode == 1
     assert "Failed" in failing.stdout
-    assert "visits/over.yaml:20:12: UNT001 5 timed units billed for 45 timed minutes" in failing.stdout
+    assert "visits/over.yaml:20:12: UNT001 [*] 5 timed units billed for 45 timed minutes" in failing.stdout
 
 
 def test_own_hook_passes_on_own_fixtures(monkeypatch):
