@@ -11,7 +11,6 @@ that passed before.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -49,6 +48,7 @@ class _CptlintPlugin:
         self.cache = None if config.getoption("--cptlint-no-cache") else cache
         self.known = set(self.cache.get(CACHE_KEY, [])) if self.cache is not None else set()
         self.passed: set[str] = set()
+        self.unchanged = 0  # items that passed from the cache, not linted again
         self.builtin_rules = rules_dir().resolve()
         self.settings_for(config.rootpath / "pyproject.toml")  # a broken configuration stops the run now
 
@@ -83,8 +83,12 @@ class _CptlintPlugin:
 
     def pytest_runtest_logreport(self, report) -> None:
         keys = [value for name, value in report.user_properties if name == "cptlint_key"]
-        if keys and (report.passed and report.when == "call" or report.skipped and report.when == "setup"):
+        if keys and report.passed and report.when == "call":
             self.passed.update(keys)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.unchanged:
+            terminalreporter.write_line(f"cptlint: {self.unchanged} unchanged files passed as before (--cptlint-no-cache lints them again)")
 
     def pytest_sessionfinish(self, session) -> None:
         if self.cache is not None and not hasattr(self.config, "workerinput"):
@@ -120,26 +124,29 @@ class CptlintItem(pytest.Item):
             return str(self.path)
 
     def cache_key(self) -> str:
-        from cptlint.cache import code_fingerprint
+        """Everything that decides the item's verdict: the file's path relative to its
+        configuration, its content, the resolved settings, the rules data and cptlint's code."""
+        from cptlint.cache import code_fingerprint, digest
+        from cptlint.config import relative_posix
 
-        digest = hashlib.sha256()
-        for part in (self.content, repr(self.settings).encode(), self.linter.policy.fingerprint.encode(), code_fingerprint().encode()):
-            digest.update(part + b"\0")
-        return digest.hexdigest()
+        where = relative_posix(self.path, self.settings.root).encode("utf-8", "surrogatepass")
+        parts = (where, self.content, repr(self.settings).encode(), self.linter.policy.fingerprint.encode(), code_fingerprint().encode())
+        return digest(*parts)
 
     def setup(self) -> None:
         self.content = self.path.read_bytes()
-        key = self.cache_key()
-        self.user_properties.append(("cptlint_key", key))
-        if key in self.plugin.known:
-            pytest.skip("unchanged since it last passed cptlint")
+        self.key = self.cache_key()
+        self.user_properties.append(("cptlint_key", self.key))
 
     def runtest(self) -> None:
         from cptlint.engine import Source
         from cptlint.expectations import compare, read_expectations
 
+        if self.key in self.plugin.known:
+            self.plugin.unchanged += 1
+            return  # it passed, and nothing that decides its verdict has changed since: it passes
         content = self.content
-        found = self.linter.run([Source(self.display_path, lambda: content)]).diagnostics
+        found = self.linter.run([Source(str(self.path), lambda: content)]).diagnostics
         expected = read_expectations(self.display_path, content)
         if expected is None:
             unexpected = [d for d in found if d.severity >= self.settings.fail_on]
@@ -189,21 +196,36 @@ class Cptlint:
         self.rootpath = rootpath
 
     def lint(self, document, *, name: str | None = None, **options) -> LintResult:
-        from cptlint.config import load_settings
+        """A Path is linted as the file it is, with the configuration nearest to it; a dict or
+        list (as yaml.safe_load or json.load gives it, dates included) as JSON; text as YAML."""
+        from dataclasses import replace
+
+        from cptlint.config import Resolver
         from cptlint.engine import Linter, Source
 
-        settings = load_settings(cwd=self.rootpath)
-        if options:
-            from dataclasses import replace
-
-            settings = replace(settings, **options)
         if isinstance(document, Path):
-            content, name = document.read_bytes(), name or str(document)
-        elif isinstance(document, (dict, list)):
-            content, name = json.dumps(document).encode(), name or "encounter.json"
+            settings = Resolver(cwd=self.rootpath).settings_for(document.resolve())
+            source = Source(str(document))
         else:
-            content, name = str(document).encode(), name or "encounter.yaml"
-        return LintResult(Linter(settings).run([Source(name, lambda: content)]).diagnostics)
+            if isinstance(document, (dict, list)):
+                content, name = json.dumps(document, default=_json_value).encode(), name or "encounter.json"
+            else:
+                content, name = str(document).encode(), name or "encounter.yaml"
+            settings = Resolver(cwd=self.rootpath).default
+            source = Source(str(self.rootpath / name), lambda: content)
+        if options:
+            settings = replace(settings, **options)
+        return LintResult(Linter(settings).run([source]).diagnostics)
+
+
+def _json_value(value):
+    """What yaml.safe_load gives that JSON has no type for: a date as YYYY-MM-DD (a datetime
+    as ISO 8601), as the encounter format writes it."""
+    import datetime
+
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not an encounter value")
 
 
 @pytest.fixture

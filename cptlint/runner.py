@@ -19,6 +19,12 @@ PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more tha
 SPILL_MIN_FILES = 200  # a run of this many files, or with a long NDJSON file, keeps its findings on disk
 
 
+PARTIAL_RUN = (
+    "days-across-files: files were named one by one, so a day is joined over the files of this run only;"
+    " a day with encounters in files not named here is judged on part of its visits."
+)
+
+
 class Linters:
     """The Linter of each file's configuration (config.Resolver), each made once."""
 
@@ -45,8 +51,20 @@ class Runner:
         head, sources = _peek(sources, SPILL_MIN_FILES)
         on_disk = len(head) >= SPILL_MIN_FILES or any(worth_splitting(s) for s in head)
         store = DiskStore(file_source) if on_disk else MemoryStore()
-        self._lint_into(store, sources, jobs, progress, sink=store.spill if on_disk else None)
-        return store.run()
+        named: list = []
+        self._lint_into(store, self._noting_named(sources, named), jobs, progress, sink=store.spill if on_disk else None)
+        run = store.run()
+        if named:
+            run.notes = (PARTIAL_RUN,)
+        return run
+
+    def _noting_named(self, sources, named: list):
+        """sources as they are; named hears of a file named one by one (as pre-commit names the
+        staged ones) whose days join other files' (days-across-files)."""
+        for source in sources:
+            if not named and source.explicit and source.on_disk and self.linter_for(source.path).settings.days_across_files:
+                named.append(source)
+            yield source
 
     def results(self, sources, keep_documents: bool = False) -> list:
         """The results of the files with findings, day rules included, in the order of sources;

@@ -71,17 +71,33 @@ def test_broken_configuration_is_a_usage_error(fixtures):
 
 
 def test_cache_skips_unchanged_files_that_passed(fixtures):
+    """An unchanged file that passed passes again without being linted, and is reported passed."""
     fixtures.runpytest("--cptlint", "visits").assert_outcomes(passed=2)
-    fixtures.runpytest("--cptlint", "visits").assert_outcomes(skipped=2)
+    again = fixtures.runpytest("--cptlint", "visits")
+    again.assert_outcomes(passed=2)
+    again.stdout.fnmatch_lines(["cptlint: 2 unchanged files passed as before*"])
     fixtures.makefile(".yaml", **{"visits/clean": CLEAN_VISIT.replace("P-1", "P-2")})
-    fixtures.runpytest("--cptlint", "visits").assert_outcomes(passed=1, skipped=1)
-    fixtures.runpytest("--cptlint", "--cptlint-no-cache", "visits").assert_outcomes(passed=2)
+    changed = fixtures.runpytest("--cptlint", "visits")
+    changed.assert_outcomes(passed=2)
+    changed.stdout.fnmatch_lines(["cptlint: 1 unchanged files passed as before*"])
+    fresh = fixtures.runpytest("--cptlint", "--cptlint-no-cache", "visits")
+    fresh.assert_outcomes(passed=2)
+    assert "unchanged files" not in fresh.stdout.str()
+
+
+def test_the_cache_key_holds_the_path(fixtures):
+    """The same content under two names whose per-file-ignores differ: each gets its own verdict."""
+    fixtures.makepyprojecttoml('[tool.cptlint]\n[tool.cptlint.per-file-ignores]\n"visits/a/*" = ["UNT001"]\n')
+    for folder in ("a", "b"):
+        fixtures.makefile(".yaml", **{f"visits/{folder}/over": OVER_BILLED.replace("P-1", "P-9")})
+    fixtures.runpytest("--cptlint", "visits/a").assert_outcomes(passed=1)
+    fixtures.runpytest("--cptlint", "visits/b").assert_outcomes(failed=1)
 
 
 def test_cache_does_not_remember_failures(fixtures):
     fixtures.makefile(".yaml", **{"visits/bad": OVER_BILLED.replace("P-1", "P-3")})
     fixtures.runpytest("--cptlint", "visits").assert_outcomes(passed=2, failed=1)
-    fixtures.runpytest("--cptlint", "visits").assert_outcomes(skipped=2, failed=1)
+    fixtures.runpytest("--cptlint", "visits").assert_outcomes(passed=2, failed=1)
 
 
 def test_cache_follows_the_configuration(fixtures):
@@ -101,7 +117,7 @@ def test_xdist(fixtures):
     result = fixtures.runpytest_subprocess("--cptlint", "-n", "2", "visits")
     result.assert_outcomes(passed=6)
     again = fixtures.runpytest_subprocess("--cptlint", "-n", "2", "visits")
-    again.assert_outcomes(skipped=6)
+    again.assert_outcomes(passed=6)
 
 
 def test_nearest_configuration_and_its_rules_directory(fixtures):
