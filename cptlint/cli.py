@@ -19,8 +19,11 @@ ECHO_PIECES = 1000  # a streamed report is written this many pieces (findings) a
 
 
 def _codes(ctx, param, values) -> tuple[str, ...]:
-    """--select A,B --select C → (A, B, C)."""
-    return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+    """--select A,B --select C → (A, B, C). An empty selector is a mistake, never "every rule"."""
+    codes = tuple(code.strip().upper() for value in values for code in value.split(","))
+    if any(not code for code in codes):
+        raise click.BadParameter("an empty selector selects every rule by accident; name a code, a prefix or ALL")
+    return codes
 
 
 def _fail(message: str) -> None:

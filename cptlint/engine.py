@@ -8,7 +8,6 @@ finds in several pieces. Worker processes (parallel.py) and fixes (fixer.py) use
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from cptlint.diagnostics import Diagnostic, Span, pointer_of
 from cptlint.memo import Remembered
 from cptlint.model import Day, Encounter, MappingRecord, build_encounter
 from cptlint.policy import Policy, load_policy
+from cptlint.suppressions import NO_SUPPRESSIONS, Suppressions, directive_problems, expectation_problems
 
 
 SPILL_FINDINGS = 1000  # a streamed file's findings (and days) go to the run's store this many at a time
@@ -35,38 +35,6 @@ ALWAYS_REPORTED = ("SCH001", "SCH002", "SCH004")
 
 class InternalError(Exception):
     pass
-
-
-_DISABLE_LINE = re.compile(r"#\s*cptlint:\s*disable=([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)\s*$")
-_DISABLE_FILE = re.compile(r"^\s*#\s*cptlint:\s*disable-file\s*$")
-
-
-class Suppressions(NamedTuple):
-    """`# cptlint: disable=CODE[,CODE]` at the end of a line; `# cptlint: disable-file` alone on one."""
-
-    whole_file: bool
-    by_line: dict[int, tuple[str, ...]]
-
-    @classmethod
-    def parse(cls, text: str) -> Suppressions:
-        if "cptlint:" not in text:
-            return NO_SUPPRESSIONS
-        whole_file, by_line = False, {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            if "cptlint:" not in line:
-                continue
-            if _DISABLE_FILE.match(line):
-                whole_file = True
-            match = _DISABLE_LINE.search(line)
-            if match:
-                by_line[number] = tuple(c.strip().upper() for c in match.group(1).split(","))
-        return cls(whole_file, by_line)
-
-    def hides(self, line: int, code: str) -> bool:
-        return any(matches(code, selector) for selector in self.by_line.get(line, ()))
-
-
-NO_SUPPRESSIONS = Suppressions(False, {})  # shared by the many files without a directive; never changed
 
 
 class Source(NamedTuple):
@@ -105,6 +73,7 @@ class FileResult:
     broken_visits: set = field(default_factory=set)  # visits with an encounter that failed the schema
     day_findings: dict = field(default_factory=dict)  # provisional: (day id, visit id) -> findings
     suppressions: Suppressions = NO_SUPPRESSIONS
+    used: set = field(default_factory=set)  # (line, selector) of the suppressions that silenced a finding
     ignored: tuple[str, ...] = ()
     # a piece of a split NDJSON file: (start, end, line, record) of the days it left unjudged
     open_days: list = field(default_factory=list)
@@ -205,6 +174,10 @@ class Linter:
             ids = ids_of(key)
             result.day_ids.append(ids)
             self.judge_day(encounters, lambda owner: result, ids)
+        if result.suppressions.by_line:
+            # with days across files, a day judged again later may use a suppression yet
+            for problem in directive_problems(result.suppressions, result.used, not self.settings.days_across_files):
+                self._add(result, result.doc, problem, None)
         if not keep_documents:
             result.encounters = _let_go(result.encounters)
             if not result.has_findings() or not self.excerpts:
@@ -293,6 +266,11 @@ class Linter:
             broken = {parts for parts, _ in slots}
         ids = {parts: _id_of(value) for parts, value in slots}
         findings.extend(_duplicate_ids(slots, ids))
+        if doc.is_readable:
+            findings.extend(expectation_problems(doc.root, ()))
+            for parts, value in slots:
+                if parts:
+                    findings.extend(expectation_problems(value, parts))
         scope = self.scope(path)
         result.broken_visits = {
             key_id((scope, value["patient"], _text(value.get("date"))))
@@ -478,8 +456,11 @@ class Linter:
         if code not in self.reported or (result.ignored and any(matches(code, s) for s in result.ignored)):
             return
         span = problem.span or doc.span(problem.parts, problem.key)
-        if result.suppressions.hides(span.line, code):
-            return
+        if result.suppressions.by_line:
+            selector = result.suppressions.hiding(span.line, code)
+            if selector is not None:
+                result.used.add((span.line, selector))
+                return
         if self.excerpts and doc is not None and doc.kind == "record":
             result.excerpts[span.line] = doc.text
         fix = problem.fix if self.fixes else None

@@ -37,6 +37,13 @@ class MoveItem(NamedTuple):
     to: tuple
 
 
+class ReplaceText(NamedTuple):
+    """Write text in place of the source text at span (a comment, which no value holds)."""
+
+    span: Span
+    text: str
+
+
 class Fix(NamedTuple):
     description: str
     operations: tuple
@@ -96,6 +103,8 @@ class Text:
         return self.span(entry[1])
 
     def edits(self, op) -> list[Edit]:
+        if isinstance(op, ReplaceText):
+            return [Edit(*self.span(op.span), op.text)]
         if isinstance(op, SetScalar):
             return [self._set(op)]
         if isinstance(op, RemoveItem):
