@@ -67,6 +67,7 @@ class Cache:
         data = self.read(key)
         if data is None:
             return None
+        from cptlint.diagnostics import Span
         from cptlint.engine import FileResult
 
         try:
@@ -78,6 +79,7 @@ class Cache:
                 broken_visits={_integer(visit) for visit in data["broken"]},
                 day_findings={_ids(day): [_diagnostic(path, row) for row in found] for day, found in data["day_findings"]},
                 skipped=_boolean(data["skipped"]),
+                ids=[(_checked_text(i), Span(*map(_integer, span)), _parts(parts)) for i, span, parts in data["ids"]],
                 unchecked=_integer(data["unchecked"]),
             )
         except (KeyError, TypeError, ValueError):
@@ -91,6 +93,7 @@ class Cache:
             "broken": sorted(result.broken_visits),
             "day_findings": [[list(day), [_row(d) for d in found]] for day, found in result.day_findings.items()],
             "skipped": result.skipped,
+            "ids": [[i, list(span), list(parts)] for i, span, parts in result.ids],
             "unchecked": result.unchecked,
         }
         self.write(key, json.dumps(data, separators=(",", ":")).encode())
@@ -174,6 +177,13 @@ def _integer(value) -> int:
     if type(value) is not int:
         raise TypeError(value)
     return value
+
+
+def _parts(value) -> tuple:
+    """A JSON Pointer's parts: keys and indexes."""
+    if type(value) is not list or not all(type(p) in (str, int) for p in value):
+        raise TypeError(value)
+    return tuple(value)
 
 
 def _boolean(value) -> bool:

@@ -78,6 +78,8 @@ class FileResult:
     # a piece of a split NDJSON file: (start, end, line, record) of the days it left unjudged
     open_days: list = field(default_factory=list)
     skipped: bool = False  # found by a directory walk, and plainly not an encounter file
+    # with days across files: (id, span, pointer) of each encounter, for ids used in other files
+    ids: list = field(default_factory=list)
     unchecked: int = 0  # encounters the billing rules skipped for a schema problem no one is told of
 
     def has_findings(self) -> bool:
@@ -266,6 +268,8 @@ class Linter:
             broken = {parts for parts, _ in slots}
         ids = {parts: _id_of(value) for parts, value in slots}
         findings.extend(_duplicate_ids(slots, ids))
+        if self.settings.days_across_files:
+            result.ids = [(i, doc.span(parts + ("id",)), parts + ("id",)) for parts, i in ids.items() if i is not None]
         if doc.is_readable:
             findings.extend(expectation_problems(doc.root, ()))
             for parts, value in slots:
@@ -350,6 +354,8 @@ class Linter:
                         if hash(typed.id) in seen_ids:
                             found.append(_duplicate_id_problem(typed.id, (record,)))
                         seen_ids.add(hash(typed.id))
+                        if self.settings.days_across_files:
+                            result.ids.append((typed.id, doc.span((record, "id")), (record, "id")))
                 previous_key, day_key_now = day_key_now, day_key(encounter, scope)
                 if day and previous_key != day_key_now:
                     if piece.first or head_end is not None:
@@ -446,6 +452,11 @@ class Linter:
                     findings.append(loader.Problem("SCH004", "encounters: lists no encounter", ("encounters",)))
                 return [(("encounters", i), value) for i, value in enumerate(listed)]
         return [((), root)]
+
+    def used_elsewhere(self, result: FileResult, first_path: str, encounter_id: str, span: Span, parts: tuple) -> None:
+        """SCH005 in result for an id an earlier file of the run has (days across files)."""
+        message = f'the id "{encounter_id}" is the id of an encounter of {first_path}'
+        self._add(result, None, loader.Problem("SCH005", message, parts, span=span), encounter_id)
 
     def may_fix(self, code: str, unsafe: bool) -> bool:
         kind = self.fixable.get(code)

@@ -88,12 +88,26 @@ class Runner:
         else:
             checked = ((source, self._checked(source, keep, jobs, sink)) for source in sources)
         done = 0
+        first_with: dict = {}  # (scope, id) -> the file that used it first (days across files)
         for done, (source, result) in enumerate(checked, start=1):
+            if result.ids:
+                self._ids_used_before(result, first_with)
             store.add(source, result, keep)
             progress(done, total)
         progress(done, done)
         store.settle()
         judge_shared_days(store, self.linter_for)
+
+    def _ids_used_before(self, result, first_with: dict) -> None:
+        """SCH005 for the ids of result an earlier file of the run has; a second use within the
+        file is reported by the file's own check."""
+        linter = self.linter_for(result.path)
+        scope = linter.scope(result.path)
+        for encounter_id, span, parts in result.ids:
+            first = first_with.setdefault((scope, encounter_id), result.path)
+            if first != result.path:
+                linter.used_elsewhere(result, first, encounter_id, span, parts)
+        result.ids = []
 
     def _checked(self, source, keep: bool, jobs: int, sink):
         linter = self.linter_for(source.path)

@@ -276,3 +276,13 @@ def test_the_fixture_lints_a_path_as_a_file_and_takes_dates_from_yaml(pytester):
         """
     )
     pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_with_days_across_files_an_id_of_another_file_is_a_finding(fixtures):
+    (fixtures / "fixtures" / "copy.yaml").write_text(MORNING.replace("date: 2026-03-14", "date: 2026-03-21"))
+    for _ in range(2):  # cold cache, then warm
+        joined = run("check", "--days-across-files", "--format", "json", "fixtures")
+        copied = [d for d in json.loads(joined.stdout) if d["code"] == "SCH005"]
+        assert [(Path(d["path"]).name, d["pointer"], d["line"]) for d in copied] == [("copy.yaml", "/id", 1)]
+        assert "fixtures/am.yaml" in copied[0]["message"]
+    assert "SCH005" not in run("check", "fixtures").output  # without: each file's verdict is its own
