@@ -8,6 +8,7 @@ finds in several pieces. Worker processes (parallel.py) and fixes (fixer.py) use
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from cptlint import loader, schema
 from cptlint.cache import Cache
 from cptlint.checks import REGISTRY, Finding, Rule, all_rules
 from cptlint.config import ConfigError, Settings, matches
-from cptlint.days import day_key, ids_of, key_id, scope_of
+from cptlint.days import day_key, ids_of, key_id, local_id, scope_of
 from cptlint.diagnostics import Diagnostic, Span, pointer_of
 from cptlint.memo import Remembered
 from cptlint.model import Day, Encounter, MappingRecord, build_encounter
@@ -78,8 +79,12 @@ class FileResult:
     # a piece of a split NDJSON file: (start, end, line, record) of the days it left unjudged
     open_days: list = field(default_factory=list)
     skipped: bool = False  # found by a directory walk, and plainly not an encounter file
-    # with days across files: (id, span, pointer) of each encounter, for ids used in other files
+    # with days across files: (id, span, parts) of each encounter, for ids used in other files
     ids: list = field(default_factory=list)
+    # a streamed file, 8 bytes an entry: the day id of each run of lines and the id digest of
+    # each encounter, for the days and ids it holds more than once (see settle_lines)
+    run_days: array = field(default_factory=lambda: array("q"))
+    id_digests: array = field(default_factory=lambda: array("q"))
     unchecked: int = 0  # encounters the billing rules skipped for a schema problem no one is told of
 
     def has_findings(self) -> bool:
@@ -196,7 +201,8 @@ class Linter:
         try:
             if self.streams(source):
                 with open(source.path, "rb") as stream:
-                    return _guarded(source.path, self._lint_lines, source.path, stream)
+                    result = _guarded(source.path, self._lint_lines, source.path, stream)
+                return self.settle_lines(result, _lines_of_file(source.path))
             content = source.content()
         except OSError as err:
             return self._unreadable(source.path, err)
@@ -226,7 +232,7 @@ class Linter:
                 record += 1
                 encounter = self.record_encounter(source.path, raw, number, record)
                 if encounter is not None:
-                    yield key_id(day_key(encounter, scope)), start, len(raw), number, record
+                    yield self._run_id(day_key(encounter, scope)), start, len(raw), number, record
 
     def record_encounter(self, path: str, raw: bytes, number: int, record: int) -> Encounter | None:
         """The encounter of one NDJSON line, or None when it has none to give the day rules."""
@@ -248,7 +254,8 @@ class Linter:
 
     def _lint_file(self, path: str, content: bytes, kind: str | None, explicit: bool) -> FileResult:
         if (kind or loader.kind_of(path)) == "lines":
-            return self._lint_lines(path, content.splitlines(keepends=True))
+            lines = content.splitlines(keepends=True)
+            return self.settle_lines(self._lint_lines(path, lines), lambda: lines)
         doc = loader.load(path, content, kind)
         if not explicit and doc.is_readable and doc.root is not None and not _holds_encounters(doc.root):
             return FileResult(path, skipped=True)
@@ -328,7 +335,7 @@ class Linter:
         day_start = (piece.start, piece.number, piece.record)  # (offset, line, record) where the day began
         payers, default_payer, read_record = self.policy.payers, self.settings.payer, self._read_record
         scope = self.scope(path)
-        seen_ids: set[int] = set()
+        across, sink = self.settings.days_across_files, self.sink
         head_end = None  # where the piece's second day begins
         offset, record = piece.start, piece.record - 1
         for number, raw in enumerate(lines, start=piece.number):
@@ -351,10 +358,8 @@ class Linter:
                 if not days_only:
                     self._check_encounter(encounter, found)
                     if typed.id is not None:
-                        if hash(typed.id) in seen_ids:
-                            found.append(_duplicate_id_problem(typed.id, (record,)))
-                        seen_ids.add(hash(typed.id))
-                        if self.settings.days_across_files:
+                        result.id_digests.append(local_id(typed.id))
+                        if across:
                             result.ids.append((typed.id, doc.span((record, "id")), (record, "id")))
                 previous_key, day_key_now = day_key_now, day_key(encounter, scope)
                 if day and previous_key != day_key_now:
@@ -372,7 +377,8 @@ class Linter:
                 encounter_id = typed.id if typed is not None else _id_of(doc.root)
                 for problem in found:
                     self._add(result, doc, problem, encounter_id)
-            self._spill(result)
+            if sink is not None and len(result.diagnostics) + len(result.day_findings) + len(result.day_ids) >= SPILL_FINDINGS:
+                sink(result)  # (see _spill; written out here, as this runs for every line)
         if not piece.first:  # the first day, up to where the second begins, or the whole piece
             result.open_days.append((piece.start, head_end if head_end is not None else offset, piece.number, piece.record))
         if day and not piece.last:  # the last day, from its first line
@@ -389,15 +395,55 @@ class Linter:
         return "SCH003" in self.reported
 
     def _judge_run(self, encounters: list[Encounter], key: tuple, result: FileResult) -> None:
-        ids = ids_of(key)
-        result.day_ids.append(ids)
+        """A run of consecutive lines of one day, judged provisionally. With days across files
+        every run goes to the run's store, to meet other files' days; else only a day whose
+        runs are apart is (settle_lines finds them)."""
+        if self.settings.days_across_files:
+            ids = ids_of(key)
+            result.day_ids.append(ids)
+        else:
+            day = local_id(key)
+            ids = (day, day)  # the file's own day: no other file's schema failure reaches it
+            result.run_days.append(day)
         self.judge_day(encounters, lambda owner: result, ids)
+
+    def _run_id(self, key: tuple) -> int:
+        """The id _judge_run gives the day of a run of lines."""
+        return ids_of(key)[0] if self.settings.days_across_files else local_id(key)
+
+    def settle_lines(self, result: FileResult, lines_again) -> FileResult:
+        """A streamed file read to its end: the days whose runs of lines are apart go to the
+        store, once for each of two pieces, to be judged again whole (days.py); an id used by an
+        earlier line is SCH005 at the later ones (found by reading the lines again, from
+        lines_again(), when there are any). Until here a file costs 8 bytes a run of lines and 8
+        an encounter; the repeats are found in a temporary database when there are many."""
+        for day in _repeated(result.run_days):
+            result.day_ids += [(day, day), (day, day)]
+        used_again = _repeated(result.id_digests)
+        if used_again:
+            self._ids_used_again(result, used_again, lines_again())
+        result.run_days, result.id_digests = array("q"), array("q")
+        return result
+
+    def _ids_used_again(self, result: FileResult, digests: set, lines) -> None:
+        seen: set[int] = set()
+        record = -1
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip() or (number == 1 and not raw[len(BOM) :].strip()):
+                continue
+            record += 1
+            text = raw.decode("utf-8", "surrogateescape").lstrip("\ufeff").rstrip("\r\n")
+            encounter_id = _id_of(_json_or_none(text))
+            if encounter_id is None or local_id(encounter_id) not in digests:
+                continue
+            if encounter_id in seen:
+                doc = loader.load_record(result.path, text, number, record)
+                self._add(result, doc, _duplicate_id_problem(encounter_id, (record,)), encounter_id)
+            seen.add(encounter_id)
 
     def _spill(self, result: FileResult) -> None:
         """A streamed file's findings and days so far to the run's store, once there are enough."""
-        if self.sink is not None and (
-            len(result.diagnostics) >= SPILL_FINDINGS or len(result.day_ids) >= SPILL_FINDINGS or len(result.day_findings) >= SPILL_FINDINGS
-        ):
+        if self.sink is not None and len(result.diagnostics) + len(result.day_findings) + len(result.day_ids) >= SPILL_FINDINGS:
             self.sink(result)
 
     @cached_property
@@ -523,6 +569,48 @@ def _holds_encounters(root) -> bool:
     if not isinstance(root, dict):
         return False
     return not ENCOUNTER_KEYS.isdisjoint(root) or isinstance(root.get("services"), list)
+
+
+REPEATS_IN_MEMORY = 20_000  # more values than this are counted in a temporary database
+
+
+def _repeated(values) -> set:
+    """The values (64-bit integers) that occur more than once: in a set, or for many values in
+    a temporary SQLite table, whose sort keeps memory flat."""
+    if len(values) <= REPEATS_IN_MEMORY:
+        seen: set = set()
+        again: set = set()
+        for value in values:
+            (again if value in seen else seen).add(value)
+        return again
+    import sqlite3
+
+    db = sqlite3.connect("")
+    try:
+        db.executescript("pragma cache_size = -1024; create table v (v integer)")
+        db.executemany("insert into v values (?)", zip(values))
+        return {v for (v,) in db.execute("select v from v group by v having count(*) > 1")}
+    finally:
+        db.close()
+
+
+def _lines_of_file(path: str):
+    """lines(): the lines of the file at path, read again from its start."""
+
+    def lines():
+        with open(path, "rb") as stream:
+            yield from stream
+
+    return lines
+
+
+def _json_or_none(text: str):
+    import json
+
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _duplicate_ids(slots: list, ids: dict) -> list[loader.Problem]:

@@ -20,8 +20,17 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
 def replaced(path: str | os.PathLike):
     """A binary stream whose bytes replace path when the block ends without an error. A
     symbolic link is written through to its target (the link stays a link); callers decide
-    beforehand whether that target may be written."""
+    beforehand whether that target may be written. Something that is not a regular file
+    (/dev/null, a pipe, a terminal) is written to as it is: it is never replaced."""
     target = os.path.realpath(path)
+    try:
+        special = not stat.S_ISREG(os.stat(target).st_mode)
+    except FileNotFoundError:
+        special = False
+    if special:
+        with open(target, "wb") as out:
+            yield out
+        return
     directory = os.path.dirname(target) or "."
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)

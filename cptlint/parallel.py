@@ -134,7 +134,9 @@ def lint_split(linter: Linter, source: Source, jobs: int) -> FileResult:
             stream.seek(start)
             days = linter._lint_lines(source.path, _lines_until(stream, end), Piece(start, end, number, record, True, True), days_only=True)
             _take(result, days)
-    return result
+    from cptlint.engine import _lines_of_file
+
+    return linter.settle_lines(result, _lines_of_file(source.path))
 
 
 def _take(result: FileResult, part: FileResult) -> None:
@@ -142,6 +144,9 @@ def _take(result: FileResult, part: FileResult) -> None:
     result.excerpts.update(part.excerpts)
     result.day_ids.extend(part.day_ids)
     result.broken_visits.update(part.broken_visits)
+    result.run_days.extend(part.run_days)
+    result.id_digests.extend(part.id_digests)
+    result.ids.extend(part.ids)
     for day, found in part.day_findings.items():
         result.day_findings.setdefault(day, []).extend(found)
 

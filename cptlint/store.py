@@ -160,21 +160,25 @@ class DiskStore:
         db.executemany("insert into days values (?, ?, ?)", [(day, visit, path) for day, visit in result.day_ids])
         db.executemany("insert into broken values (?)", [(visit,) for visit in result.broken_visits])
         self._findings(result.diagnostics, None)
-        for day, found in result.day_findings.items():
-            self._findings(found, day)
+        self._findings((), None, result.day_findings)
         result.diagnostics, result.day_ids, result.broken_visits, result.day_findings = [], [], set(), {}
 
-    def _findings(self, found: list, day: tuple[int, int] | None) -> None:
-        day_id, visit = day if day is not None else (None, None)
+    def _findings(self, found, day: tuple[int, int] | None, by_day: dict | None = None) -> None:
+        """Insert findings, of one day (day) or, with by_day, of the days by_day files them under;
+        in one statement, however many days."""
+        if by_day is not None:
+            found = [(d, day) for day, of_day in by_day.items() for d in of_day]
+        else:
+            found = [(d, day) for d in found]
         # A finding's fields as columns: pickling the finding whole costs twice as much, both ways.
         # The severity as a plain int: SQLite adapts an int subclass by the slow path.
         self.db.executemany(
             "insert into findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (_sortable(d.path), d.line, d.column, _sortable(d.code), _sortable(d.pointer), _sortable(d.message),
-                 day_id, visit, d.end_line, d.end_column, int(d.severity),
+                 *(day or (None, None)), d.end_line, d.end_column, int(d.severity),
                  None if d.encounter is None else _sortable(d.encounter), d.fixable, None if d.fix is None else pickle.dumps(d.fix))
-                for d in found
+                for d, day in found
             ],
         )
 

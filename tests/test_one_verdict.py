@@ -286,3 +286,14 @@ def test_with_days_across_files_an_id_of_another_file_is_a_finding(fixtures):
         assert [(Path(d["path"]).name, d["pointer"], d["line"]) for d in copied] == [("copy.yaml", "/id", 1)]
         assert "fixtures/am.yaml" in copied[0]["message"]
     assert "SCH005" not in run("check", "fixtures").output  # without: each file's verdict is its own
+
+
+def test_a_report_to_a_device_writes_to_it_and_never_replaces_it(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "v.yaml").write_text(CLEAN_VISIT)
+    assert run("check", "-o", os.devnull, "--format", "json", "v.yaml").exit_code == 0
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert not [name for name in os.listdir(os.path.dirname(os.devnull)) if name.endswith(".cptlint-tmp")]
