@@ -45,7 +45,9 @@ KEYS = (
     "fixable",
     "unfixable",
     "days-across-files",
+    "max-file-size",
 )
+DEFAULT_MAX_FILE_SIZE = 16 << 20  # bytes: an encounter document is kilobytes; NDJSON is streamed
 
 
 class ConfigError(Exception):
@@ -68,6 +70,7 @@ class Settings:
     fixable: tuple[str, ...] = ("ALL",)
     unfixable: tuple[str, ...] = ()
     days_across_files: bool = False  # join a patient's day across the files of a run
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # a YAML or JSON file larger than this is not read
     root: Path = field(default_factory=Path.cwd)  # globs are relative to it
     source: Path | None = None  # the configuration file read, if any
 
@@ -229,6 +232,11 @@ def from_table(table: dict, path: Path) -> Settings:
         if not isinstance(table["days-across-files"], bool):
             raise ConfigError(f"{where}: days-across-files must be true or false")
         values["days_across_files"] = table["days-across-files"]
+    if "max-file-size" in table:
+        size = table["max-file-size"]
+        if type(size) is not int or size < 1:
+            raise ConfigError(f"{where}: max-file-size must be a whole number of bytes, at least 1")
+        values["max_file_size"] = size
     return Settings(**values)
 
 

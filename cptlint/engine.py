@@ -8,6 +8,8 @@ finds in several pieces. Worker processes (parallel.py) and fixes (fixer.py) use
 
 from __future__ import annotations
 
+import os
+import stat
 from array import array
 from collections import defaultdict
 from collections.abc import Callable
@@ -32,6 +34,7 @@ BOM = b"\xef\xbb\xbf"
 # Problems with the input itself: reported whatever the selection, unless ignored by name (as
 # ruff reports a syntax error always). A schema violation (SCH003) follows the selection.
 ALWAYS_REPORTED = ("SCH001", "SCH002", "SCH004")
+ENCOUNTER = {"$ref": "#/$defs/encounter"}  # the schema of one NDJSON record
 
 
 class InternalError(Exception):
@@ -152,6 +155,9 @@ class Linter:
         findings stand). Unless its document is wanted, what is left is small: its findings, its
         days' ids and, when it has findings, its text for excerpts. A clean file's unchanged
         result comes from the cache."""
+        refused = self.refusal(source)
+        if refused is not None:
+            return self._unreadable(source.path, refused)
         if jobs > 1 and self.streams(source):
             from cptlint.parallel import worth_splitting, lint_split
 
@@ -192,6 +198,26 @@ class Linter:
         if result.doc is not None:
             result.doc.compact()  # placing the day's findings may have read the positions again
         return result
+
+    def refusal(self, source: Source) -> str | None:
+        """Why a file on disk is not read, if it is not: it is not a regular file (a device, a
+        pipe: /dev/zero never ends), it is reached through a symbolic link that leads outside
+        the project (the folder of its configuration, else the current one), or, unless it is
+        NDJSON (read a line at a time), it is larger than max-file-size."""
+        if not source.on_disk:
+            return None
+        try:
+            info = os.stat(source.path)
+        except OSError as err:
+            return f"cannot read the file: {err.strerror or err}"
+        if not stat.S_ISREG(info.st_mode):
+            return "not read: not a regular file (a device, a pipe or a socket)"
+        real = os.path.realpath(source.path)
+        if real != os.path.abspath(source.path) and not _inside(real, os.path.realpath(self.settings.root)):
+            return "not read: a symbolic link that leads outside the project"
+        if info.st_size > self.settings.max_file_size and not self.streams(source):
+            return f"not read: {info.st_size:,} bytes, more than max-file-size ({self.settings.max_file_size:,})"
+        return None
 
     def streams(self, source: Source) -> bool:
         """An NDJSON file on disk: read a line at a time, never whole."""
@@ -266,6 +292,8 @@ class Linter:
         findings: list[loader.Problem] = list(doc.problems)
         if doc.kind == "yaml" and doc.root is not None:
             doc.root = schema.apply_types(doc.root)
+        if doc.is_readable and isinstance(doc.root, (dict, list)):
+            schema.absent_nulls(doc.root)
         slots = self._encounter_slots(doc, findings)
         problems = schema.validate(doc.root, self.payer_names) if doc.is_readable and doc.root is not None else []
         findings.extend(problems)
@@ -311,6 +339,7 @@ class Linter:
         doc = loader.load_record(path, text, number, record)  # the ordinary way, which says what is wrong
         found = list(doc.problems)
         if doc.is_readable:
+            schema.absent_nulls(doc.root, ENCOUNTER)
             found += self._record_schema_problems(doc.root, record)
             if not found:
                 typed = MappingRecord(doc.root)
@@ -529,10 +558,11 @@ class Linter:
             Diagnostic(result.path, *span, code, self.severities[code], problem.message, pointer_of(problem.parts), encounter_id, fixable, fix)
         )
 
-    def _unreadable(self, path: str, err: OSError) -> FileResult:
+    def _unreadable(self, path: str, err: OSError | str) -> FileResult:
         result = FileResult(path)
         doc = loader.Document(path=path, kind="yaml", text="")
-        self._add(result, doc, loader.Problem("SCH001", f"cannot read the file: {err.strerror or err}"), None)
+        message = err if isinstance(err, str) else f"cannot read the file: {err.strerror or err}"
+        self._add(result, doc, loader.Problem("SCH001", message), None)
         return result
 
 
@@ -572,6 +602,10 @@ def _holds_encounters(root) -> bool:
 
 
 REPEATS_IN_MEMORY = 20_000  # more values than this are counted in a temporary database
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _repeated(values) -> set:

@@ -64,6 +64,8 @@ def fix(linter_for, sources, unsafe: bool = False) -> Fixed:
     sources = list(sources)
     files: dict[str, Editable] = {}
     for source in sources:
+        if linter_for(source.path).refusal(source) is not None:
+            continue  # not read, so not fixed: the run below says why
         try:
             editable = Editable.read(source)
         except OSError:

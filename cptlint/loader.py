@@ -385,16 +385,29 @@ _INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
 _NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
 
 
+NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+MAX_INT_DIGITS = 4000  # below Python's 4,300-digit limit on reading a whole number from text
+
+
 def resolve_plain(text: str):
-    """What a plain scalar means under the YAML 1.2 core schema (no yes/no booleans, no 0777 octal)."""
-    if text in ("", "~", "null", "Null", "NULL"):
+    """What a plain scalar means under the YAML 1.2 core schema (no yes/no booleans, no 0777
+    octal). Two readings the core schema allows are refused, so that the schema reports them
+    rather than a value other than the one written is used: a whole number with a leading zero
+    (`012`, which YAML 1.1 readers take for octal 10) and one too long to be a number of
+    anything (it stays the text written)."""
+    if text in NULLS:
         return None
     if text in ("true", "True", "TRUE"):
         return True
     if text in ("false", "False", "FALSE"):
         return False
     if _INT.match(text):
+        digits = text.lstrip("+-")
+        if (len(digits) > 1 and digits[0] == "0") or len(digits) > MAX_INT_DIGITS:
+            return str(text)
         return int(text)
+    if (_OCT.match(text) or _HEX.match(text)) and len(text) > MAX_INT_DIGITS:
+        return str(text)
     if _OCT.match(text):
         return int(text[2:], 8)
     if _HEX.match(text):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
+import stat
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -204,7 +206,7 @@ def _gather(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_
             kind = "payer" if relative.startswith("payers/") else FILE_KINDS.get(relative)
             if kind is None:
                 raise PolicyError(f"{path}: not a rules file (expected one of {', '.join(FILE_KINDS)} or payers/*.yaml)")
-            content = path.read_bytes()
+            content = _rules_file(path, directory)
             digest.update(relative.encode() + b"\0" + content + b"\0")
             _merge(raw, kind, path, _read(path, content, kind))
     raw["mue"] = {code: MueEdit(value) for code, value in raw["mue"].items()}
@@ -220,8 +222,31 @@ def _gather(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_
     return raw, digest.hexdigest()
 
 
+MAX_RULES_FILE = 256 << 20  # bytes: the CMS PTP files are some 30 MB, a rules file kilobytes
+
+
+def _rules_file(path: Path, directory: Path) -> bytes:
+    """A rules file's bytes. A link in a rules directory must lead to a file inside it: a
+    `codes.yaml -> ~/.git-credentials` would print the secret in its schema errors."""
+    if path.is_symlink():
+        try:
+            real = os.path.realpath(path, strict=True)
+        except OSError:
+            raise PolicyError(f"{path}: a symbolic link that leads nowhere (dangling or looping)") from None
+        top = os.path.realpath(directory)
+        if not (real + os.sep).startswith(top.rstrip(os.sep) + os.sep):
+            raise PolicyError(f"{path}: a symbolic link that leads outside its rules directory {directory}")
+    return _read_bytes(path, "rules file")
+
+
 def _read_bytes(path: Path, what: str) -> bytes:
+    """A file's bytes, when it is a regular file of a sensible size (never a device or a pipe)."""
     try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise PolicyError(f"{path}: the {what} is not a regular file")
+        if info.st_size > MAX_RULES_FILE:
+            raise PolicyError(f"{path}: the {what} is {info.st_size:,} bytes, more than {MAX_RULES_FILE:,}")
         return path.read_bytes()
     except OSError as err:
         raise PolicyError(f"{path}: cannot read the {what}: {err.strerror or err}") from None
@@ -266,7 +291,13 @@ def read_mue_csv(path: Path, content: bytes) -> dict[str, MueEdit]:
     `HCPCS/CPT Code, Practitioner Services MUE Values, MUE Adjudication Indicator, MUE Rationale`."""
     import csv
 
-    rows = list(csv.reader(content.decode("utf-8-sig", errors="replace").splitlines()))
+    reader = csv.reader(content.decode("utf-8-sig", errors="replace").splitlines())
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as err:
+        raise PolicyError(f"{path}:{reader.line_num}: not a row of the CMS MUE table: {err}") from None
     for number, row in enumerate(rows):
         cells = [c.strip().lower() for c in row]
         value_at = next((i for i, c in enumerate(cells) if "mue value" in c), None)

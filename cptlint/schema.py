@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 
 from cptlint import data
-from cptlint.loader import Plain, Problem, resolve_plain
+from cptlint.loader import NULLS, Plain, Problem, resolve_plain
 from cptlint.validator import compile_schema
 
 SCHEMA_NAME = "encounter.schema.json"
@@ -50,7 +50,9 @@ def apply_types(value, schema: dict | None = None, root: dict | None = None):
     schema = root if schema is None else schema
     schema = _resolve(schema, value, root)
     if isinstance(value, Plain):
-        return str(value) if schema.get("type") == "string" else resolve_plain(value)
+        if schema.get("type") == "string":
+            return None if value in NULLS else str(value)  # null is null wherever it is written
+        return resolve_plain(value)
     if isinstance(value, dict):
         properties = schema.get("properties", {})
         others = schema.get("additionalProperties")
@@ -63,6 +65,28 @@ def apply_types(value, schema: dict | None = None, root: dict | None = None):
         for i, item in enumerate(value):
             if isinstance(item, (Plain, dict, list)):
                 value[i] = apply_types(item, items, root)
+    return value
+
+
+def absent_nulls(value, schema: dict | None = None, root: dict | None = None):
+    """Drop the optional text fields written as null (`response: ~`, `"goal": null`): null means
+    no value, so the field is missing, as if not written (a `patient: ~` is no patient, and two
+    of them are not one). A required field stays, and the schema says null is not its value."""
+    root = root if root is not None else data.schema(SCHEMA_NAME)
+    schema = _resolve(root if schema is None else schema, value, root)
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        required = schema.get("required", ())
+        for key in [k for k, item in value.items() if item is None]:
+            if key not in required and _resolve(properties.get(key, {}), None, root).get("type") == "string":
+                del value[key]
+        for key, item in value.items():
+            if isinstance(item, (dict, list)):
+                absent_nulls(item, properties.get(key, {}), root)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)):
+                absent_nulls(item, schema.get("items", {}), root)
     return value
 
 
@@ -213,15 +237,20 @@ def _owner(parts: tuple) -> str:
     return _label(parts)
 
 
+def _shortened(text: str, most: int = 60) -> str:
+    """A value as a message quotes it: a long one cut in the middle."""
+    return text if len(text) <= most else f"{text[: most // 2]}…{text[-most // 4 :]} ({len(text):,} characters)"
+
+
 def _show(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "nothing"
     if isinstance(value, (int, float)):
-        return repr(value)
+        return _shortened(repr(value))
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(_shortened(value), ensure_ascii=False)
     return "a list" if isinstance(value, list) else "a mapping"
 
 

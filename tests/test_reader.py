@@ -33,8 +33,8 @@ def typed(text: str):
         ("services:\n  - start: 09:00", ("services", 0, "start"), "09:00"),
         ("diagnoses: [M54.50, 1.10]", ("diagnoses", 1), "1.10"),
         ("id: 1e3", ("id",), "1e3"),
-        ("patient: null", ("patient",), "null"),
-        ("patient: ~", ("patient",), "~"),
+        ("patient: 'null'", ("patient",), "null"),
+        ("patient: '~'", ("patient",), "~"),
         ("encounters: [{services: [{code: 97140}]}]", ("encounters", 0, "services", 0, "code"), "97140"),
     ],
 )
@@ -47,7 +47,7 @@ def test_text_fields_keep_what_was_written(source, path, expected):
 
 @pytest.mark.parametrize(
     "source, expected",
-    [("units: 2", 2), ("units: 0", 0), ("units: 08", 8), ("units: two", "two"), ("units: '2'", "2"), ("units: 2.0", 2.0)],
+    [("units: 2", 2), ("units: 0", 0), ("units: 08", "08"), ("units: 012", "012"), ("units: two", "two"), ("units: '2'", "2"), ("units: 2.0", 2.0)],
 )
 def test_number_fields_are_numbers_only_when_written_as_numbers(source, expected):
     value = typed(f"services:\n  - {source}\n")["services"][0]["units"]
@@ -370,3 +370,43 @@ def test_a_path_into_a_scalar_is_placed_at_the_scalar(text):
     index = loader.JsonIndex(text)
     assert index.closest(("services", 0), key=False) == index.exact(())[1]
     assert index.exact(("services",)) is None
+
+
+@pytest.mark.parametrize("written", ["~", "null", "Null", ""])
+def test_null_is_no_value_wherever_it_is_written(written):
+    """YAML 1.2 core schema: ~, null and nothing are null, also where text is expected. An
+    optional text written as null is missing; a required one is reported."""
+    doc = typed(f"id: ENC-1\npatient: {written}\nservices:\n  - {{code: '97140', response: {written}}}\n")
+    assert doc["patient"] is None and doc["services"][0]["response"] is None
+
+
+def test_an_optional_text_written_as_null_is_missing_in_every_format():
+    from tests.conftest import CLEAN_VISIT, lint
+
+    base = CLEAN_VISIT.replace("    response: Cervical rotation improved 10 degrees\n", "    response: ~\n")
+    assert [d.code for d in lint(base) if d.code.startswith(("DOC", "SCH"))] == ["DOC001"]
+    import json as json_module
+
+    from ruamel.yaml import YAML
+
+    value = YAML(typ="safe").load(CLEAN_VISIT)
+    value["date"] = str(value["date"])
+    value["services"][0]["response"] = None
+    value["patient"] = None
+    for name, text in (("v.json", json_module.dumps(value)), ("v.ndjson", json_module.dumps(value) + "\n")):
+        assert [d.code for d in lint(text, name) if d.code.startswith(("DOC", "SCH"))] == ["DOC001"], name
+
+
+def test_two_files_with_patient_null_are_not_one_patient():
+    from tests.conftest import CLEAN_VISIT, lint_files
+
+    visit = CLEAN_VISIT.replace("patient: P-1", "patient: ~")
+    found = lint_files({"a.yaml": visit, "b.yaml": visit.replace("ENC-1", "ENC-2")}, days_across_files=True)
+    assert [d.code for d in found] == []  # each is a day of its own: no UNT006, DLV003 between them
+
+
+def test_a_number_too_long_to_be_one_is_a_finding_not_a_traceback():
+    from tests.conftest import CLEAN_VISIT, lint
+
+    found = lint(CLEAN_VISIT.replace("units: 1\n", "units: " + "9" * 5000 + "\n"))
+    assert [d.code for d in found] == ["SCH003"] and len(found[0].message) < 200
