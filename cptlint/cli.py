@@ -27,7 +27,9 @@ def _codes(ctx, param, values) -> tuple[str, ...]:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"cptlint: error: {message}", err=True)
+    from cptlint.reporters import visible
+
+    click.echo(f"cptlint: error: {visible(message)}", err=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -35,6 +37,11 @@ def _fail(message: str) -> None:
 @click.version_option(__version__, "-V", "--version", prog_name="cptlint")
 def main() -> None:
     """Lint therapy billing encounter files (YAML, JSON, NDJSON)."""
+    # A file name that is not UTF-8, or a lone surrogate a JSON file spelt out, is written as
+    # \udce9 rather than stopping the report half way (whatever PYTHONIOENCODING says).
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 @main.command()
@@ -72,7 +79,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     from cptlint.loader import kind_of, sniff_kind
     from cptlint.parallel import batched
     from cptlint.policy import PolicyError
-    from cptlint.reporters import REPORTERS, STREAMING, Style
+    from cptlint.reporters import REPORTERS, STREAMING, Style, visible
     from cptlint.runner import Linters, Runner
     from cptlint.sources import walk
 
@@ -100,7 +107,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     walked = walk([p for p in paths or (".",) if p != "-"], resolver)
     if show_files:
         for source in walked:
-            click.echo(source.path)
+            click.echo(visible(source.path))
         return
     sources = walked
     stdin_name = (stdin_filename or "-") if "-" in paths else None
@@ -141,7 +148,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
         if stale:
             click.echo(f"cptlint: {sum(s.count for s in stale)} baseline entries no longer occur (update with --write-baseline):", err=True)
             for entry in stale:
-                click.echo(f"  {entry.path} {entry.code} {entry.pointer or '/'}" + (f" x{entry.count}" if entry.count > 1 else ""), err=True)
+                click.echo(visible(f"  {entry.path} {entry.code} {entry.pointer or '/'}") + (f" x{entry.count}" if entry.count > 1 else ""), err=True)
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     style = Style(color=color, quiet=quiet, statistics=statistics)
     pieces = STREAMING[output_format](run, style) if output_format in STREAMING else [REPORTERS[output_format](run, style)]

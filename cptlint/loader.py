@@ -93,19 +93,33 @@ class Document:
         return not self.problems or not any(p.code == "SCH001" for p in self.problems)
 
 
-_NEWLINE = re.compile("\n")
+# Line breaks as YAML 1.2 and JSON have them: LF, CRLF and CR. (libyaml, a YAML 1.1 reader, also
+# breaks lines at U+0085, U+2028 and U+2029; its positions are mapped to these: _remap.)
+_NEWLINE = re.compile("\r\n|\r|\n")
+_YAML11_NEWLINE = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def split_lines(text: str) -> list[str]:
+    """text's lines, broken where positions count a new line (never at U+2028)."""
+    return _NEWLINE.split(text)
 
 
 class LineMap:
     """Turns character offsets into 1-based line and column."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, breaks: re.Pattern = _NEWLINE):
         # an NDJSON record is one line: nothing to find
-        self.starts = [0, *[m.end() for m in _NEWLINE.finditer(text)]] if "\n" in text else [0]
+        if "\n" in text or "\r" in text or breaks is not _NEWLINE:
+            self.starts = [0, *[m.end() for m in breaks.finditer(text)]]
+        else:
+            self.starts = [0]
 
     def position(self, offset: int) -> tuple[int, int]:
         row = bisect.bisect_right(self.starts, offset) - 1
         return row + 1, offset - self.starts[row] + 1
+
+    def offset(self, line: int, column: int) -> int:
+        return self.starts[min(line, len(self.starts)) - 1] + column - 1
 
 
 class PositionIndex:
@@ -448,8 +462,12 @@ def _load_yaml(doc: Document) -> None:
     builder = _YamlBuilder(doc)
     doc.index = builder.index
     try:
-        builder.run(_yaml_events(doc.text))
-        return
+        try:
+            builder.run(_yaml_events(doc.text))
+            return
+        finally:
+            if "\x85" in doc.text or "\u2028" in doc.text or "\u2029" in doc.text:
+                _remap(doc, builder.index)
     except _Halt as halt:
         problem = halt.problem
     except MarkedYAMLError as err:
@@ -460,11 +478,31 @@ def _load_yaml(doc: Document) -> None:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = Problem("SCH001", f"not valid YAML: {what}", span=Span(line, column, line, column + 1))
     except YAMLError as err:  # the reader: control characters such as NUL
-        line, column = LineMap(doc.text).position(getattr(err, "position", 0) or 0)
+        line, column = LineMap(doc.text, _YAML11_NEWLINE).position(getattr(err, "position", 0) or 0)
         reason = getattr(err, "reason", None) or str(err).splitlines()[0]
         problem = Problem("SCH001", f"not valid YAML: {reason}", span=Span(line, column, line, column + 1))
+    if "\x85" in doc.text or "\u2028" in doc.text or "\u2029" in doc.text:
+        problem.span = _remapped(problem.span, LineMap(doc.text, _YAML11_NEWLINE), LineMap(doc.text)) if problem.span else None
     doc.problems.append(problem)
     doc.root = None
+
+
+def _remap(doc: Document, index: PositionIndex) -> None:
+    """libyaml's lines and columns in a text with U+0085, U+2028 or U+2029, which it takes for
+    line breaks, as lines and columns of the text's real lines (LF, CRLF, CR): a fix must land
+    on the line its finding names."""
+    theirs, ours = LineMap(doc.text, _YAML11_NEWLINE), LineMap(doc.text)
+    for parts, (key_span, value_span) in index.entries.items():
+        index.entries[parts] = (key_span and _remapped(key_span, theirs, ours), _remapped(value_span, theirs, ours))
+    for problem in doc.problems:
+        if problem.span is not None:
+            problem.span = _remapped(problem.span, theirs, ours)
+
+
+def _remapped(span: Span, theirs: LineMap, ours: LineMap) -> Span:
+    start = ours.position(theirs.offset(span.line, span.column))
+    end = ours.position(theirs.offset(span.end_line, span.end_column))
+    return Span(*start, *end)
 
 
 # ---------------------------------------------------------------------------------------- JSON

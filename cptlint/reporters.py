@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
@@ -27,6 +28,18 @@ class Style(NamedTuple):
 _SEVERITY_COLOR = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 
 
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def visible(text: str) -> str:
+    """text with what would act on a terminal or break a format written out: control
+    characters (ESC, BEL, ...), line and paragraph separators and lone surrogates (a file name
+    that is not UTF-8) as \\x1b, \\u2028, \\udce9."""
+    if not _INVISIBLE.search(text):
+        return text
+    return _INVISIBLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
 def _paint(text: str, style: Style, **how) -> str:
     if not style.color:
         return text
@@ -41,11 +54,11 @@ def text(run: Run, style: Style) -> str:
     out = []
     fixable: Counter = Counter()
     for d in run.diagnostics:
-        where = _paint(f"{d.path}:{d.line}:{d.column}:", style, bold=True)
+        where = _paint(f"{visible(d.path)}:{d.line}:{d.column}:", style, bold=True)
         code = _paint(d.code, style, fg=_SEVERITY_COLOR[d.severity], bold=True)
         mark = " [*]" if d.fixable == "safe" else ""
         fixable[d.fixable] += 1
-        out.append(f"{where} {code}{mark} {d.message}")
+        out.append(f"{where} {code}{mark} {visible(d.message)}")
         if not style.quiet:
             out.extend(_excerpt(d, run.texts.get(d.path, ""), style))
     if not style.quiet:
@@ -58,11 +71,15 @@ def _excerpt(d: Diagnostic, source, style: Style) -> list[str]:
     if isinstance(source, dict):
         line = source.get(d.line)
     else:
-        lines = source.splitlines()
+        from cptlint.loader import split_lines
+
+        lines = split_lines(source)
         line = lines[d.line - 1] if 1 <= d.line <= len(lines) else None
     if line is None:
         return []
     line = line.replace("\t", " ")
+    if _INVISIBLE.search(line):  # shown as "?": an escape would move the caret off its column
+        line = _INVISIBLE.sub("?", line)
     column = d.column
     if len(line) > EXCERPT_WIDTH:  # long lines (NDJSON): a window around the finding
         start = max(0, min(column - 1 - EXCERPT_WIDTH // 2, len(line) - EXCERPT_WIDTH))
@@ -182,7 +199,7 @@ def _fingerprint(diagnostics: list[Diagnostic]):
         key = (d.path, d.code, d.pointer)
         seen[key] += 1
         raw = "\0".join((Path(d.path).as_posix(), d.code, d.pointer, str(seen[key])))
-        yield d, hashlib.sha256(raw.encode()).hexdigest()
+        yield d, hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def sarif(run: Run, style: Style) -> str:
@@ -200,7 +217,7 @@ def sarif(run: Run, style: Style) -> str:
                 "locations": [
                     {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": quote(Path(d.path).as_posix())},
+                            "artifactLocation": {"uri": quote(Path(d.path).as_posix(), errors="surrogateescape")},
                             "region": {
                                 "startLine": d.line,
                                 "startColumn": d.column,
@@ -239,7 +256,7 @@ def sarif(run: Run, style: Style) -> str:
 
 
 def _escape_data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return visible(value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(value: str) -> str:
@@ -270,12 +287,12 @@ def junit(run: Run, style: Style) -> str:
         suites, "testsuite", name="cptlint", tests=str(len(by_file)), failures=str(failing), errors="0", skipped="0"
     )
     for path, found in by_file.items():
-        case = ElementTree.SubElement(suite, "testcase", classname="cptlint", name=path)
+        case = ElementTree.SubElement(suite, "testcase", classname="cptlint", name=visible(path))
         if found:
             failure = ElementTree.SubElement(
                 case, "failure", message=f"{len(found)} finding{'s' if len(found) != 1 else ''}", type="cptlint"
             )
-            failure.text = "\n".join(f"{d.line}:{d.column}: {d.code} [{d.severity}] {d.message} ({d.pointer or '/'})" for d in found)
+            failure.text = visible("\n".join(f"{d.line}:{d.column}: {d.code} [{d.severity}] {d.message} ({d.pointer or '/'})" for d in found))
     ElementTree.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"
 

@@ -36,7 +36,9 @@ class Suppressions(NamedTuple):
         if "cptlint:" not in text:
             return NO_SUPPRESSIONS
         whole_file, by_line = False, {}
-        for number, line in enumerate(text.split("\n"), start=1):
+        from cptlint.loader import split_lines
+
+        for number, line in enumerate(split_lines(text), start=1):
             if "cptlint:" not in line:
                 continue
             if _DISABLE_FILE.match(line):
