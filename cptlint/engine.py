@@ -105,7 +105,9 @@ class Linter:
         self.excerpts = excerpts  # keep the flagged lines of streamed files, for the text format
         self.fixes = fixes  # keep the fixes findings propose (fix() always does)
         self.cache = Cache(settings.root, repr(settings)) if cache else None
-        self.policy = policy or load_policy(settings.extend_rules, settings.mue_file, settings.ptp_files, store=self.cache)
+        self.policy = policy or load_policy(
+            settings.extend_rules, settings.mue_file, settings.ptp_files, store=self.cache, project=settings.root
+        )
         if self.cache is not None:
             self.cache.salt += self.policy.fingerprint + f"excerpts={excerpts}"
         if settings.payer not in self.policy.payers:
@@ -549,10 +551,13 @@ class Linter:
                 return
         if self.excerpts and doc is not None and doc.kind == "record":
             result.excerpts[span.line] = doc.text
-        fix = problem.fix if self.fixes else None
-        if callable(fix):  # a fix worked out only now that one is wanted (see Finding.fix)
-            fix = fix()
-        fixable = self.fixable.get(code) if problem.fix is not None and (fix is not None or not self.fixes) else None
+        if doc is not None and doc.kind == "record":  # no fix is offered in an NDJSON file (see fixer.py)
+            fix = fixable = None
+        else:
+            fix = problem.fix if self.fixes else None
+            if callable(fix):  # a fix worked out only now that one is wanted (see Finding.fix)
+                fix = fix()
+            fixable = self.fixable.get(code) if problem.fix is not None and (fix is not None or not self.fixes) else None
         # by position (path, line, column, end line, end column, code, ...): made for every finding
         (result.diagnostics if into is None else into).append(
             Diagnostic(result.path, *span, code, self.severities[code], problem.message, pointer_of(problem.parts), encounter_id, fixable, fix)

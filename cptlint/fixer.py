@@ -1,7 +1,9 @@
 """`--fix` and `--diff`: the fixes findings propose, applied in rounds until nothing changes.
 
 A file is changed only when the fixed text reads as well as before (no new SCH finding); the
-edits are the exact spans the reader recorded (fixes.py), so every other byte stays.
+edits are the exact spans the reader recorded (fixes.py), so every other byte stays. A file that
+is not UTF-8 is not fixed (its SCH001 says why), and no fix is offered in an NDJSON file: a
+record is one line of an export, which the export is the place to correct.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ appear and disappear, per rule and per file.
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import tarfile
 import tempfile
@@ -54,19 +55,33 @@ def _git(cwd: Path, *args: str) -> bytes:
 
 
 def _at_revision(top: Path, revision: str, path: Path, into: Path) -> Path:
-    """path (a file or directory of the repository) as it was at revision, written under into."""
+    """path (a file or directory of the repository) as it was at revision, written under into.
+    A path git does not track (a virtualenv inside the repository holding the built-in rules)
+    is the same at both revisions; a symbolic link in it is written as the file it leads to
+    at that revision, which must be in the repository."""
     relative = path.resolve().relative_to(top).as_posix()
     target = into / relative
     listed = _git(top, "ls-tree", "-r", "--name-only", revision, "--", relative).decode().split("\n")
     if not any(listed):
+        if not _git(top, "ls-files", "--", relative).strip():
+            return path  # not tracked at all: not part of the change
         target.mkdir(parents=True, exist_ok=True)  # added since: at the base there was nothing
         return target
     archive = _git(top, "archive", "--format=tar", revision, "--", relative)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        try:
-            tar.extractall(into, filter="data")
-        except TypeError:  # pragma: no cover - Python releases before extraction filters
-            tar.extractall(into)
+        for member in tar.getmembers():
+            destination = into / member.name
+            if member.issym() or member.islnk():
+                linked = os.path.normpath(os.path.join(os.path.dirname(member.name), member.linkname))
+                if linked.startswith("..") or os.path.isabs(member.linkname):
+                    raise ImpactError(f"{member.name} at {revision} is a link that leads outside the repository")
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_bytes(_git(top, "show", f"{revision}:{linked}"))
+            elif member.isdir():
+                destination.mkdir(parents=True, exist_ok=True)
+            elif member.isfile():
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_bytes(tar.extractfile(member).read())
     return target
 
 

@@ -127,23 +127,26 @@ class Policy:
         return self.codes.get(code)
 
 
-def load_policy(extend=(), mue_file: Path | None = None, ptp_files=(), builtin: Path | None = None, store=None) -> Policy:
+def load_policy(
+    extend=(), mue_file: Path | None = None, ptp_files=(), builtin: Path | None = None, store=None, project: Path | None = None
+) -> Policy:
     """The policy from the built-in rules directory (or `builtin`), then `extend` in order.
     Loaded once per process while none of its files changes; with a store (the result cache),
-    once until one of them does."""
+    once until one of them does. project: the folder a link in an `extend` directory may lead
+    into (the configuration's); without it, each directory's own."""
     builtin = Path(builtin or data.rules_dir()).resolve()
     extend = tuple(Path(p).resolve() for p in extend)
     mue_file = Path(mue_file).resolve() if mue_file else None
     ptp_files = tuple(Path(p).resolve() for p in ptp_files)
     stamp = _stamp(builtin, *extend, *filter(None, (mue_file,)), *ptp_files)
     if store is None:
-        return _load(builtin, extend, mue_file, ptp_files, stamp)
+        return _load(builtin, extend, mue_file, ptp_files, stamp, project)
     from cptlint.cache import digest
 
     key = digest(store.salt.encode(), b"policy", repr(stamp).encode("utf-8", "surrogatepass"))
     policy = _from_cache(store.read(key))
     if policy is None:
-        raw, fingerprint = _gather(builtin, extend, mue_file, ptp_files)
+        raw, fingerprint = _gather(builtin, extend, mue_file, ptp_files, project)
         store.write(key, json.dumps({"raw": {**raw, "pairs": list(raw["pairs"].values())}, "fingerprint": fingerprint}).encode())
         policy = _build(raw, fingerprint)
     return policy
@@ -190,11 +193,11 @@ def _stamp(*paths: Path) -> tuple:
 
 
 @lru_cache(maxsize=8)
-def _load(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_files: tuple[Path, ...], stamp: tuple) -> Policy:
-    return _build(*_gather(builtin, extend, mue_file, ptp_files))
+def _load(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_files: tuple[Path, ...], stamp: tuple, project=None) -> Policy:
+    return _build(*_gather(builtin, extend, mue_file, ptp_files, project))
 
 
-def _gather(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_files: tuple[Path, ...]) -> tuple[dict, str]:
+def _gather(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_files: tuple[Path, ...], project=None) -> tuple[dict, str]:
     """The rules data of every file, merged, as plain values; and its fingerprint."""
     raw: dict = {"codes": {}, "pairs": {}, "modifiers": {}, "regions": {}, "aliases": {}, "techniques": {}, "mue": {}, "payers": {}}
     digest = hashlib.sha256()
@@ -206,7 +209,7 @@ def _gather(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_
             kind = "payer" if relative.startswith("payers/") else FILE_KINDS.get(relative)
             if kind is None:
                 raise PolicyError(f"{path}: not a rules file (expected one of {', '.join(FILE_KINDS)} or payers/*.yaml)")
-            content = _rules_file(path, directory)
+            content = _rules_file(path, directory, project if directory != builtin and project is not None else directory)
             digest.update(relative.encode() + b"\0" + content + b"\0")
             _merge(raw, kind, path, _read(path, content, kind))
     raw["mue"] = {code: MueEdit(value) for code, value in raw["mue"].items()}
@@ -225,17 +228,18 @@ def _gather(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_
 MAX_RULES_FILE = 256 << 20  # bytes: the CMS PTP files are some 30 MB, a rules file kilobytes
 
 
-def _rules_file(path: Path, directory: Path) -> bytes:
-    """A rules file's bytes. A link in a rules directory must lead to a file inside it: a
-    `codes.yaml -> ~/.git-credentials` would print the secret in its schema errors."""
+def _rules_file(path: Path, directory: Path, allowed: Path) -> bytes:
+    """A rules file's bytes. A link in a rules directory must lead to a file inside allowed
+    (the project, or the directory itself): a `codes.yaml -> ~/.git-credentials` would print
+    the secret in its schema errors."""
     if path.is_symlink():
         try:
             real = os.path.realpath(path, strict=True)
         except OSError:
             raise PolicyError(f"{path}: a symbolic link that leads nowhere (dangling or looping)") from None
-        top = os.path.realpath(directory)
+        top = os.path.realpath(allowed)
         if not (real + os.sep).startswith(top.rstrip(os.sep) + os.sep):
-            raise PolicyError(f"{path}: a symbolic link that leads outside its rules directory {directory}")
+            raise PolicyError(f"{path}: a symbolic link that leads outside {allowed}")
     return _read_bytes(path, "rules file")
 
 

@@ -124,3 +124,30 @@ def test_builtin_rules_of_this_repository_are_compared_too(repo, monkeypatch):
     result = measure(load_settings(), "HEAD", lambda linter: linter.lint_paths(files))
     assert [(d.code, d.pointer) for d in result.disappeared] == [("UNT001", "/services/0/units")]
     assert result.appeared == []
+
+
+def test_builtin_rules_in_an_untracked_virtualenv_inside_the_repository(repo, monkeypatch):
+    """cptlint installed in .venv/ of the repository: its rules are not part of the change."""
+    import cptlint.impact
+    from cptlint.data import rules_dir
+
+    venv_rules = repo / ".venv" / "lib" / "cptlint" / "rules"
+    shutil.copytree(rules_dir(), venv_rules)
+    (repo / ".gitignore").write_text(".venv/\n")
+    monkeypatch.setattr(cptlint.impact, "rules_dir", lambda: venv_rules)
+    result = run("--base", "HEAD", "visits")
+    assert result.exit_code == 0 and result.stdout == "No finding changes against HEAD.\n"
+
+
+def test_a_link_in_extend_rules_at_the_base_is_read_as_the_file_it_leads_to(repo):
+    contracts = repo / "contracts"
+    contracts.mkdir()
+    (contracts / "acme.yaml").write_text("label: Acme\ntime_rule: per_code\ntherapy_modifiers: required\n")
+    (repo / "billing-rules" / "payers" / "acme.yaml").unlink()
+    (repo / "billing-rules" / "payers" / "acme.yaml").symlink_to("../../contracts/acme.yaml")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "the contract kept elsewhere")
+    assert run("--base", "HEAD", "visits").exit_code == 0
+    (contracts / "acme.yaml").write_text("label: Acme\ntime_rule: total\ntherapy_modifiers: required\n")
+    changed = run("--base", "HEAD", "visits")
+    assert changed.exit_code == 1 and "UNT001  +1 -0" in changed.stdout
