@@ -114,12 +114,16 @@ class Cache:
     def write(self, key: str, data: bytes) -> None:
         folder = self.root / key[:2]
         try:
-            if not self.base.exists() and not self.base.is_symlink():
+            if self.base.is_symlink():
+                return  # a committed .cptlint_cache -> elsewhere: nothing is written there
+            if not self.base.exists():
                 self.base.mkdir(parents=True)
                 _create(self.base / ".gitignore", b"# Created by cptlint.\n*\n")
                 _create(self.base / "CACHEDIR.TAG", b"Signature: 8a477f597d28d172789f06886806bc55\n# cptlint's cache\n")
             for directory in (self.root, folder):
-                if not directory.exists() and not directory.is_symlink():
+                if directory.is_symlink():
+                    return
+                if not directory.exists():
                     directory.mkdir()
             if not self._safe_folder(key):
                 return

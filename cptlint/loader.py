@@ -213,7 +213,7 @@ class _Halt(Exception):
 class _Open:
     """A mapping or sequence whose end event has not come yet."""
 
-    __slots__ = ("value", "parts", "span", "anchor", "size", "key", "key_span", "merges")
+    __slots__ = ("value", "parts", "span", "anchor", "size", "height", "key", "key_span", "merges")
 
     def __init__(self, value, parts, span, anchor):
         self.value = value
@@ -221,6 +221,7 @@ class _Open:
         self.parts = parts  # None: not indexed (inside a duplicate's value or a merge source)
         self.anchor = anchor
         self.size = 1
+        self.height = 1  # levels of nesting, itself included, aliases expanded
         self.key = None  # the pending key of a mapping, until its value arrives
         self.key_span = None
         self.merges = []
@@ -269,7 +270,7 @@ class _YamlBuilder:
     def scalar(self, event) -> None:
         value = _scalar_value(event)
         if event.anchor:
-            self.anchors[event.anchor] = (value, 1)
+            self.anchors[event.anchor] = (value, 1, 0)
         self.attach(value, _span(event), 1)
 
     def start(self, event) -> None:
@@ -294,18 +295,23 @@ class _YamlBuilder:
             key_span = self.index.entries[node.parts][0]
             self.index.entries[node.parts] = (key_span, Span(start.line, start.column, end.line + 1, end.column + 1))
         if node.anchor:
-            self.anchors[node.anchor] = (node.value, node.size)
+            self.anchors[node.anchor] = (node.value, node.size, node.height)
         if self.stack:
             self.stack[-1].size += node.size
+            self.stack[-1].height = max(self.stack[-1].height, node.height + 1)
 
     def alias(self, event) -> None:
         span = _span(event)
         if event.anchor not in self.anchors:
             raise _Halt(f'alias "*{event.anchor}" refers to no anchor before it', span)
-        value, size = self.anchors[event.anchor]
+        value, size, height = self.anchors[event.anchor]
         self.expanded += size
         if self.expanded > ALIAS_BUDGET:
             raise _Halt(f"aliases expand to more than {ALIAS_BUDGET:,} values (an alias bomb?)", span)
+        if len(self.stack) + height > MAX_DEPTH:  # each alias nested in the last: deep without deep text
+            raise _Halt(f"nested deeper than {MAX_DEPTH} levels (through aliases)", span)
+        if self.stack:
+            self.stack[-1].height = max(self.stack[-1].height, height + 1)
         self.attach(value, span, size)
 
     # -- building
@@ -527,11 +533,18 @@ def _reject_constant(name):
 _DECODER = json.JSONDecoder(object_pairs_hook=_mapping_of_distinct_keys, parse_constant=_reject_constant)
 
 
+_LENIENT_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # duplicates allowed: is the rest JSON?
+
+
 def _parse_json_text(text: str, line_offset: int = 0):
     """(value, index or None, problems); the index is built at once only when duplicates need it."""
     try:
         return _DECODER.decode(text), None, []
     except _Duplicates:
+        try:
+            _LENIENT_DECODER.decode(text)  # a syntax error after the duplicate is the problem to report
+        except (ValueError, RecursionError):
+            return _parse_json_text_without_duplicates(text, line_offset)
         index = JsonIndex(text, line_offset)
         value = index.build()
         problems = [
@@ -539,6 +552,14 @@ def _parse_json_text(text: str, line_offset: int = 0):
             for parts, span in index.duplicates
         ]
         return value, index, problems
+    except (json.JSONDecodeError, ValueError, RecursionError):
+        return _parse_json_text_without_duplicates(text, line_offset)
+
+
+def _parse_json_text_without_duplicates(text: str, line_offset: int):
+    """The problem of a text that is not JSON, duplicates aside."""
+    try:
+        _LENIENT_DECODER.decode(text)
     except json.JSONDecodeError as err:
         line, column = err.lineno + line_offset, err.colno
         return None, None, [Problem("SCH001", f"not valid JSON: {err.msg}", span=Span(line, column, line, column + 1))]
@@ -548,6 +569,7 @@ def _parse_json_text(text: str, line_offset: int = 0):
     except RecursionError:
         span = JsonIndex(text, line_offset).first_too_deep()
         return None, None, [Problem("SCH001", f"not valid JSON: nested deeper than {MAX_DEPTH} levels", span=span)]
+    return None, None, [Problem("SCH001", "not valid JSON", span=Span(1 + line_offset, 1, 1 + line_offset, 2))]
 
 
 def _load_json(doc: Document) -> None:
