@@ -297,3 +297,27 @@ def test_a_report_to_a_device_writes_to_it_and_never_replaces_it(tmp_path, monke
     assert run("check", "-o", os.devnull, "--format", "json", "v.yaml").exit_code == 0
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
     assert not [name for name in os.listdir(os.path.dirname(os.devnull)) if name.endswith(".cptlint-tmp")]
+
+
+def test_pytest_gives_each_file_the_verdict_the_cli_gives_it(pytester):
+    """pytest --cptlint DIR: an item passes exactly when `cptlint check FILE` finds nothing."""
+    folder = pytester.path / "fixtures"
+    folder.mkdir()
+    (folder / "am.yaml").write_text(MORNING)
+    (folder / "pm.yaml").write_text(EVENING)
+    (folder / "j.json").write_text(json.dumps(JSON_VISIT, indent=2))
+    (folder / "n.ndjson").write_text(json.dumps({**JSON_VISIT, "id": "ENC-N"}) + "\n")
+    (folder / "over.yaml").write_text(CLEAN_VISIT.replace("ENC-1", "ENC-O").replace("units: 2\n", "units: 4\n"))
+    result = pytester.runpytest("--cptlint", "-rA", "fixtures")
+    passed = {line.split()[1].split("::")[0].split("/")[-1] for line in result.outlines if line.startswith("PASSED")}
+    failed = {line.split()[1].split("::")[0].split("/")[-1] for line in result.outlines if line.startswith("FAILED")}
+    import os
+
+    here = os.getcwd()
+    os.chdir(pytester.path)
+    try:
+        cli = {p.name: run("check", "--no-cache", f"fixtures/{p.name}").exit_code for p in folder.iterdir()}
+    finally:
+        os.chdir(here)
+    assert passed == {name for name, code in cli.items() if code == 0}
+    assert failed == {name for name, code in cli.items() if code == 1} == {"over.yaml"}

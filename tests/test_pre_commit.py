@@ -76,3 +76,26 @@ def test_own_hook_passes_on_own_fixtures(monkeypatch):
     monkeypatch.chdir(REPO)
     result = CliRunner().invoke(main, ["check", *args, "examples", "tests/fixtures"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.skipif(not (REPO / ".git").exists(), reason="try-repo needs this checkout to be a git repository")
+def test_a_commit_of_some_files_gives_each_the_verdict_of_the_whole_folder(tmp_path):
+    """Copied fixtures share one patient and date; the staged files are judged as in a folder run."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "copies"
+    (repo / "visits").mkdir(parents=True)
+    (repo / "visits" / "am.yaml").write_text(CLEAN_VISIT.replace("ENC-1", "ENC-AM"))
+    (repo / "visits" / "pm.yaml").write_text(CLEAN_VISIT.replace("ENC-1", "ENC-PM"))
+    (repo / "visits" / "day.ndjson").write_text(
+        '{"id": "ENC-N", "date": "2026-03-14", "patient": "P-1", "provider": {"npi": "1234567893", "discipline": "PT"},'
+        ' "diagnoses": ["M54.50"], "services": [{"code": "97110", "units": 1, "minutes": 15, "modifiers": ["GP"],'
+        ' "diagnosis_pointers": [1], "start": "09:30", "end": "09:45"}]}\n'
+    )
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "copies")
+    for files in (["visits/am.yaml", "visits/pm.yaml"], ["visits/pm.yaml", "visits/day.ndjson"], ["visits/day.ndjson"]):
+        result = try_repo(repo, tmp_path, *files)
+        assert result.returncode == 0, result.stdout + result.stderr  # clean alone, clean together: days are per file
+        assert "Passed" in result.stdout
