@@ -126,6 +126,9 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     settings = resolver.default
     if not len(run.files):
         click.echo(f"cptlint: warning: no encounter file in {' '.join(paths or ('.',))}", err=True)
+    if fix or diff:
+        for path in fixed.not_offered:
+            click.echo(f"cptlint: {visible(path)}: no fix is offered in an NDJSON file (correct the export)", err=True)
     if diff:
         patch = "".join(_unified_diff(f.path, f.original, f.text) for f in fixed.files.values())
         click.echo(patch, nl=False)

@@ -57,6 +57,7 @@ class Fixed:
     run: Run  # what remains
     files: dict[str, Editable]  # the files the fixes changed
     count: int
+    not_offered: list[str]  # NDJSON files with findings a fix would touch elsewhere: none is offered there
 
 
 def fix(linter_for, sources, unsafe: bool = False) -> Fixed:
@@ -76,8 +77,11 @@ def fix(linter_for, sources, unsafe: bool = False) -> Fixed:
             files[source.path] = editable
     as_they_are = [s for s in sources if s.path not in files]
     count = 0
-    for _ in range(MAX_FIX_ROUNDS):
+    not_offered: list[str] = []
+    for round_ in range(MAX_FIX_ROUNDS):
         results = runner.results([f.source() for f in files.values()], keep_documents=True)
+        if round_ == 0:
+            not_offered = [r.path for r in results if r.doc is None and _would_fix(linter_for(r.path), r, unsafe)]
         planned: dict[str, list] = {}
         fixed_here: dict[str, int] = defaultdict(int)
         for result in results:
@@ -100,7 +104,12 @@ def fix(linter_for, sources, unsafe: bool = False) -> Fixed:
         if not changed:
             break
     run = runner.run([*as_they_are, *(f.source() for f in files.values())])
-    return Fixed(run, {p: f for p, f in files.items() if f.changed}, count)
+    return Fixed(run, {p: f for p, f in files.items() if f.changed}, count, not_offered)
+
+
+def _would_fix(linter, result, unsafe: bool) -> bool:
+    """Whether a streamed (NDJSON) file has findings of rules whose fix is wanted."""
+    return any(linter.may_fix(d.code, unsafe) for d in result.diagnostics)
 
 
 def _reads_as_well(linter, file: Editable, now, candidate: str) -> bool:
