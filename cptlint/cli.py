@@ -26,9 +26,13 @@ def _codes(ctx, param, values) -> tuple[str, ...]:
     return codes
 
 
-def _fail(message: str) -> None:
-    from cptlint.reporters import visible
+def visible(text: str) -> str:
+    from cptlint.reporters import visible as shown
 
+    return shown(text)
+
+
+def _fail(message: str) -> None:
     click.echo(f"cptlint: error: {visible(message)}", err=True)
     sys.exit(EXIT_ERROR)
 
@@ -79,7 +83,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     from cptlint.loader import kind_of, sniff_kind
     from cptlint.parallel import batched
     from cptlint.policy import PolicyError
-    from cptlint.reporters import REPORTERS, STREAMING, Style, visible
+    from cptlint.reporters import REPORTERS, STREAMING, Style
     from cptlint.runner import Linters, Runner
     from cptlint.sources import walk
 
@@ -240,6 +244,49 @@ def impact(paths, base, output_format, config_path) -> None:
         _fail(str(err))
     click.echo(IMPACT_REPORTERS[output_format](result, Style()), nl=False)
     sys.exit(EXIT_FINDINGS if result.changed else EXIT_CLEAN)
+
+
+@main.command()
+@click.option("--date", "on", help="Count the pair edits in force on this date of service (YYYY-MM-DD).  [default: today]")
+@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Configuration file.")
+def data(on, output_format, config_path) -> None:
+    """Show the rules data a run loads: the CMS files read, their rows, the pair edits in force
+    on a date, the MUE rows, and the built-in pairs the CMS files replaced."""
+    import datetime
+    import re
+
+    from cptlint.config import ConfigError, Resolver
+    from cptlint.engine import Linter
+    from cptlint.policy import PolicyError
+
+    if on is not None and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", on):
+        _fail(f"--date {on}: write the date of service as YYYY-MM-DD")
+    on = on or datetime.date.today().isoformat()
+    try:
+        policy = Linter(Resolver(config_path).default).policy
+    except (ConfigError, PolicyError) as err:
+        _fail(str(err))
+    pairs = sorted(policy.pairs)
+    in_force = [key for key in pairs if any(edit.applies_on(on) for edit in policy.pairs[key])]
+    summary = {
+        "files": [dict(item) for item in policy.loaded],
+        "pairs": {"rows": sum(len(rows) for rows in policy.pairs.values()), "pairs": len(pairs), "in_force": len(in_force), "date": on},
+        "mue_rows": len(policy.mue),
+        "replaced_builtin_pairs": [list(key) for key in policy.replaced],
+    }
+    if output_format == "json":
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo("CMS files:" if policy.loaded else "CMS files: none (ptp-files and mue-file are not set)")
+    for item in policy.loaded:
+        click.echo(f"  {item['kind'].upper():<3}  {item['rows']:>9,} rows  {visible(item['file'])}")
+    click.echo(f"Pair edits: {summary['pairs']['rows']:,} rows for {len(pairs):,} pairs; {len(in_force):,} in force on {on}")
+    click.echo(f"MUE edits: {len(policy.mue):,} codes")
+    if policy.replaced:
+        click.echo(f"Built-in pairs the CMS files replace ({len(policy.replaced)}):")
+        for first, second in policy.replaced:
+            click.echo(f"  {first} {second}")
 
 
 @main.command(name="rules")

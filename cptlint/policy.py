@@ -100,7 +100,7 @@ class Region(NamedTuple):
 @dataclass
 class Policy:
     codes: dict[str, CodeInfo]
-    pairs: dict[tuple[str, str], PairEdit]
+    pairs: dict[tuple[str, str], tuple[PairEdit, ...]]  # every row of a pair, in any order of dates
     modifiers: dict
     regions: dict[str, Region]
     aliases: dict[str, str]
@@ -108,6 +108,8 @@ class Policy:
     mue: dict[str, MueEdit]
     payers: dict[str, Payer]
     fingerprint: str
+    loaded: tuple = ()  # the CMS files read: {"file", "kind", "rows"} each
+    replaced: tuple = ()  # the built-in pairs (column 1, column 2) a CMS PTP file replaced
 
     def region(self, name: str) -> Region | None:
         """The region a region or body-site name stands for."""
@@ -117,11 +119,12 @@ class Policy:
         return sorted(set(self.regions) | set(self.aliases))
 
     def pair_edit(self, first: str, second: str, date: str) -> PairEdit | None:
-        for key in ((first, second), (second, first)):
-            edit = self.pairs.get(key)
-            if edit is not None and edit.applies_on(date):
-                return edit
-        return None
+        """The row of the two codes' pair edit (in either order) in force on date: of the rows
+        whose dates hold it, the one that took effect last, whatever the order of the rows."""
+        in_force = [
+            edit for key in ((first, second), (second, first)) for edit in self.pairs.get(key, ()) if edit.applies_on(date)
+        ]
+        return max(in_force, key=lambda edit: edit.effective or "", default=None)
 
     def code(self, code: str) -> CodeInfo | None:
         return self.codes.get(code)
@@ -147,7 +150,8 @@ def load_policy(
     policy = _from_cache(store.read(key))
     if policy is None:
         raw, fingerprint = _gather(builtin, extend, mue_file, ptp_files, project)
-        store.write(key, json.dumps({"raw": {**raw, "pairs": list(raw["pairs"].values())}, "fingerprint": fingerprint}).encode())
+        rows = [row for specs in raw["pairs"].values() for row in specs]
+        store.write(key, json.dumps({"raw": {**raw, "pairs": rows}, "fingerprint": fingerprint}).encode())
         policy = _build(raw, fingerprint)
     return policy
 
@@ -172,7 +176,14 @@ def _from_cache(entry) -> Policy | None:
         if not all(type(v) is list and len(v) == 2 and type(v[0]) is int and type(v[1]) is bool for v in mue.values()):
             return None
         raw["mue"] = {code: MueEdit(*value) for code, value in mue.items()}
-        raw["pairs"] = {(pair["column1"], pair["column2"]): pair for pair in raw["pairs"]}
+        pairs: dict = {}
+        for row in raw["pairs"]:
+            pairs.setdefault((row["column1"], row["column2"]), []).append(row)
+        raw["pairs"] = pairs
+        if not all(isinstance(item, dict) and set(item) == {"file", "kind", "rows"} for item in raw["loaded"]):
+            return None
+        if not all(isinstance(key, list) and len(key) == 2 and all(isinstance(c, str) for c in key) for key in raw["replaced"]):
+            return None
         return _build(raw, fingerprint)
     except (KeyError, TypeError, ValueError, AttributeError, PolicyError):
         return None
@@ -213,15 +224,32 @@ def _gather(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_
             digest.update(relative.encode() + b"\0" + content + b"\0")
             _merge(raw, kind, path, _read(path, content, kind))
     raw["mue"] = {code: MueEdit(value) for code, value in raw["mue"].items()}
+    mue_rows = 0
     if mue_file is not None:
-        content = _read_bytes(mue_file, "MUE file")
-        digest.update(b"mue\0" + content)
-        raw["mue"].update(read_mue_csv(mue_file, content))
+        for label, content in _cms_texts(mue_file, "MUE file", ".csv"):
+            digest.update(b"mue\0" + content)
+            edits = read_mue_csv(label, content)
+            mue_rows += len(edits)
+            raw["mue"].update(edits)
+    raw["loaded"], raw["replaced"] = [], []
+    if mue_file is not None:
+        raw["loaded"].append({"file": str(mue_file), "kind": "mue", "rows": mue_rows})
+    from_files: dict[tuple[str, str], list[dict]] = {}
     for ptp_file in ptp_files:
-        content = _read_bytes(ptp_file, "PTP file")
-        digest.update(b"ptp\0" + content)
-        for pair in read_ptp_text(ptp_file, content):
-            raw["pairs"][(pair["column1"], pair["column2"])] = pair
+        for label, content in _cms_texts(ptp_file, "PTP file", ".txt"):
+            digest.update(b"ptp\0" + label.encode() + b"\0" + content)
+            rows = read_ptp_text(label, content)
+            raw["loaded"].append({"file": label, "kind": "ptp", "rows": len(rows)})
+            for row in rows:
+                from_files.setdefault((row["column1"], row["column2"]), []).append(row)
+    # The CMS table is the authority on a pair it holds: a built-in row for the same two codes,
+    # in either order, gives way to it.
+    for first, second in from_files:
+        for key in ((first, second), (second, first)):
+            if key in raw["pairs"]:
+                del raw["pairs"][key]
+                raw["replaced"].append(list(key))
+    raw["pairs"].update(from_files)
     return raw, digest.hexdigest()
 
 
@@ -256,70 +284,122 @@ def _read_bytes(path: Path, what: str) -> bytes:
         raise PolicyError(f"{path}: cannot read the {what}: {err.strerror or err}") from None
 
 
-_CODE = re.compile(r"^([0-9]{4}[0-9FTU]|[A-V][0-9]{4})$")
+_CODE = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")  # 97140, 0591T, 0001U, 0001A, 0001M, G0283
+_DATE = re.compile(r"[12][0-9]{3}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])\Z")
 
 
-def read_ptp_text(path: Path, content: bytes) -> list[dict]:
-    """A CMS NCCI practitioner PTP file (ccipra-v*-f*.txt): tab-separated rows of column 1,
-    column 2, the pre-1996 "*" flag, effective date, deletion date ("*" for none) and modifier
-    indicator, under a few lines of notice and header that are skipped."""
+def _cms_texts(path: Path, what: str, suffix: str) -> list[tuple[str, bytes]]:
+    """(label, bytes) of each table in a CMS file: the file itself, or each `suffix` member of
+    the quarterly zip CMS publishes. An .xlsx is refused: CMS publishes the same table as text."""
+    name = path.name.lower()
+    if name.endswith((".xlsx", ".xls")):
+        raise PolicyError(f"{path}: an Excel {what} is not read: use the {suffix.upper()} CMS publishes beside it (in the same zip)")
+    content = _read_bytes(path, what)
+    if not name.endswith(".zip"):
+        return [(str(path), content)]
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = [m for m in archive.infolist() if m.filename.lower().endswith(suffix) and not m.is_dir()]
+            if not members:
+                raise PolicyError(f"{path}: the zip holds no {suffix.upper()} {what}")
+            if sum(m.file_size for m in members) > MAX_RULES_FILE:
+                raise PolicyError(f"{path}: the zip's {what} is larger than {MAX_RULES_FILE:,} bytes unpacked")
+            return [(f"{path}:{m.filename}", archive.read(m)) for m in members]
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as err:
+        raise PolicyError(f"{path}: not a zip CMS publishes: {err}") from None
+
+
+def _cms_lines(content: bytes) -> list[str]:
+    """CMS tables are Latin-1 text with CRLF line ends."""
+    return content.decode("latin-1").splitlines()
+
+
+def read_ptp_text(label, content: bytes) -> list[dict]:
+    """A CMS NCCI practitioner PTP table (ccipra-v*-f*.TXT): the AMA notice and the header CMS
+    wraps over four lines, then tab-separated rows of column 1, column 2, the pre-1996 "*"
+    flag, effective date, deletion date ("*" for none), modifier indicator (0, 1 or 9) and
+    rationale. Every row is read: a line after the first row that is not a row is an error
+    naming the line, and so is a table with no row at all."""
     pairs = []
-    for number, line in enumerate(content.decode("utf-8-sig", errors="replace").splitlines(), start=1):
+    for number, line in enumerate(_cms_lines(content), start=1):
         fields = [f.strip() for f in line.split("\t")]
-        if len(fields) < 5 or not (_CODE.match(fields[0]) and _CODE.match(fields[1])):
+        if not pairs and not (len(fields) >= 5 and _CODE.match(fields[0]) and _CODE.match(fields[1])):
+            continue  # the notice and the header, above the first row
+        if not any(fields):
             continue
-        rest = fields[2:]
-        if rest[0] in ("*", ""):
-            rest = rest[1:]
-        if len(rest) < 3 or not re.fullmatch(r"[0-9]{8}", rest[0]) or rest[2] not in ("0", "1", "9"):
-            raise PolicyError(f"{path}:{number}: not a PTP row (column 1, column 2, *, effective, deletion, indicator)")
-        pairs.append(
-            {
-                "column1": fields[0],
-                "column2": fields[1],
-                "modifier_indicator": int(rest[2]),
-                "effective": _iso(rest[0]),
-                "deleted": None if rest[1] in ("*", "") else _iso(rest[1]),
-                "source": f"{path.name} line {number}",
-            }
-        )
+        row = _ptp_row(fields)
+        if row is None:
+            raise PolicyError(f"{label}:{number}: not a PTP row (column 1, column 2, *, effective, deletion, indicator): {line[:80]!r}")
+        pairs.append({**row, "source": f"{Path(str(label)).name} line {number}"})
+    if not pairs:
+        raise PolicyError(f"{label}: holds no PTP row")
     return pairs
+
+
+def _ptp_row(fields: list[str]) -> dict | None:
+    if len(fields) < 5 or not (_CODE.match(fields[0]) and _CODE.match(fields[1])):
+        return None
+    rest = fields[2:]
+    if rest[0] in ("*", ""):
+        rest = rest[1:]
+    if len(rest) < 3 or not _DATE.match(rest[0]) or not (rest[1] in ("*", "") or _DATE.match(rest[1])) or rest[2] not in ("0", "1", "9"):
+        return None
+    return {
+        "column1": fields[0],
+        "column2": fields[1],
+        "modifier_indicator": int(rest[2]),
+        "effective": _iso(rest[0]),
+        "deleted": None if rest[1] in ("*", "") else _iso(rest[1]),
+    }
 
 
 def _iso(yyyymmdd: str) -> str:
     return f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:]}"
 
 
-def read_mue_csv(path: Path, content: bytes) -> dict[str, MueEdit]:
-    """The CMS practitioner MUE file: a notice, then the header row
-    `HCPCS/CPT Code, Practitioner Services MUE Values, MUE Adjudication Indicator, MUE Rationale`."""
+def read_mue_csv(label, content: bytes) -> dict[str, MueEdit]:
+    """The CMS practitioner MUE table: a quoted AMA notice over several lines, the header
+    `"HCPCS/<line break>CPT Code",Practitioner Services MUE Values,MUE Adjudication Indicator,
+    MUE Rationale`, then a row a code: its MUE value (a whole number from 0) and indicator (1 a
+    line, 2 or 3 a date of service, as text such as `2 Date of Service Edit: Policy`). Every
+    row is read; one that cannot be is an error naming the line."""
     import csv
+    import io
 
-    reader = csv.reader(content.decode("utf-8-sig", errors="replace").splitlines())
-    rows = []
+    reader = csv.reader(io.StringIO(content.decode("latin-1"), newline=""))
+    edits: dict[str, MueEdit] = {}
+    value_at = indicator_at = None
     try:
         for row in reader:
-            rows.append(row)
+            cells = [c.strip() for c in row]
+            if value_at is None:
+                lowered = [c.lower() for c in cells]
+                value_at = next((i for i, c in enumerate(lowered) if "mue value" in c), None)
+                indicator_at = next((i for i, c in enumerate(lowered) if "adjudication indicator" in c), None)
+                if value_at is None or indicator_at is None:
+                    value_at = indicator_at = None
+                continue
+            if not any(cells):
+                continue
+            line = reader.line_num
+            code = cells[0]
+            if not _CODE.match(code) or len(cells) <= max(value_at, indicator_at):
+                raise PolicyError(f"{label}:{line}: not a row of the CMS MUE table (code, MUE value, indicator)")
+            if not cells[value_at].isdigit():
+                raise PolicyError(f"{label}:{line}: the MUE value of {code} is not a whole number from 0: {cells[value_at]!r}")
+            indicator = cells[indicator_at][:1]
+            if indicator not in ("1", "2", "3"):
+                raise PolicyError(f"{label}:{line}: the MUE adjudication indicator of {code} is not 1, 2 or 3: {cells[indicator_at]!r}")
+            edits[code] = MueEdit(int(cells[value_at]), per_line=indicator == "1")
     except csv.Error as err:
-        raise PolicyError(f"{path}:{reader.line_num}: not a row of the CMS MUE table: {err}") from None
-    for number, row in enumerate(rows):
-        cells = [c.strip().lower() for c in row]
-        value_at = next((i for i, c in enumerate(cells) if "mue value" in c), None)
-        indicator_at = next((i for i, c in enumerate(cells) if "adjudication indicator" in c), None)
-        if value_at is not None and indicator_at is not None:
-            break
-    else:
-        raise PolicyError(f"{path}: no header row with MUE values and adjudication indicators")
-    edits = {}
-    for line, row in enumerate(rows[number + 1 :], start=number + 2):
-        if not row or not row[0].strip():
-            continue
-        try:
-            value = int(row[value_at].strip())
-        except (ValueError, IndexError):
-            raise PolicyError(f"{path}:{line}: MUE value is not a whole number") from None
-        indicator = row[indicator_at].strip()[:1] if len(row) > indicator_at else ""
-        edits[row[0].strip()] = MueEdit(value, per_line=indicator == "1")
+        raise PolicyError(f"{label}:{reader.line_num}: not a row of the CMS MUE table: {err}") from None
+    if value_at is None:
+        raise PolicyError(f"{label}: no header row with MUE values and adjudication indicators")
+    if not edits:
+        raise PolicyError(f"{label}: holds no MUE row")
     return edits
 
 
@@ -363,7 +443,7 @@ def _merge(raw: dict, kind: str, path: Path, value: dict) -> None:
         raw["codes"].update(value["codes"])
     elif kind == "ptp":
         for pair in value["pairs"]:
-            raw["pairs"][(pair["column1"], pair["column2"])] = pair
+            raw["pairs"][(pair["column1"], pair["column2"])] = [pair]
     elif kind == "modifiers":
         raw["modifiers"].update(value)
     elif kind == "regions":
@@ -384,7 +464,7 @@ def _build(raw: dict, fingerprint: str) -> Policy:
             raise PolicyError(f'region alias "{alias}" maps to "{target}", which is not a region')
     return Policy(
         codes={code: _code_info(code, spec) for code, spec in raw["codes"].items()},
-        pairs={key: PairEdit(**spec) for key, spec in raw["pairs"].items()},
+        pairs={key: tuple(PairEdit(**spec) for spec in specs) for key, specs in raw["pairs"].items()},
         modifiers=raw["modifiers"],
         regions=regions,
         aliases=raw["aliases"],
@@ -392,6 +472,8 @@ def _build(raw: dict, fingerprint: str) -> Policy:
         mue=raw["mue"],
         payers={name: _payer(name, spec) for name, spec in raw["payers"].items()},
         fingerprint=fingerprint,
+        loaded=tuple(raw.get("loaded", ())),
+        replaced=tuple(tuple(key) for key in raw.get("replaced", ())),
     )
 
 

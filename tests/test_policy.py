@@ -42,7 +42,7 @@ def test_pair_edit_effective_date():
 
 def test_builtin_pairs_are_sourced_and_supported():
     policy = load_policy()
-    assert all(edit.source for edit in policy.pairs.values())
+    assert all(edit.source for edits in policy.pairs.values() for edit in edits)
     expected = {("98940", "97140"), ("98941", "97140"), ("98942", "97140"), ("97140", "97530"),
                 ("97161", "97140"), ("97162", "97140"), ("97163", "97140"), ("97012", "97140"),
                 ("29581", "97140"), ("29584", "97140")}
