@@ -306,3 +306,18 @@ def test_a_file_clean_alone_is_shown_with_its_excerpt_when_a_shared_day_flags_it
         out = CliRunner().invoke(main, ["check", "--days-across-files", "am.yaml", "pm.yaml", *([cache] if cache else [])]).stdout
         assert "am.yaml:8:" in out and "UNT001" in out
         assert '  - {code: "97110", units: 2, minutes: 23' in out  # the excerpt of the flagged line
+
+
+@given(st.text("0123456789", min_size=9, max_size=9))
+def test_exactly_one_check_digit_completes_an_npi(first_nine):
+    """CMS, "Requirements for NPI Check Digit": the tenth digit is determined by the nine."""
+    from cptlint.checks.identifiers import npi_check_digit_holds
+
+    assert sum(npi_check_digit_holds(first_nine + digit) for digit in "0123456789") == 1
+
+
+def test_the_npi_check_digit_of_the_cms_worked_example():
+    from cptlint.checks.identifiers import npi_check_digit_holds
+
+    assert npi_check_digit_holds("1234567893")  # 123456789: total 67 with the constant 24, check digit 3
+    assert not npi_check_digit_holds("1234567894") and not npi_check_digit_holds("2134567893")

@@ -16,7 +16,7 @@ from cptlint.diagnostics import Severity
 from cptlint.fixes import Fix
 from cptlint.model import Day, Encounter, Place
 
-CODE_PATTERN = re.compile(r"^(SCH|SUP|UNT|MOD|REG|MAN|DLV|DOC|DX|PAY)[0-9]{3}$")
+CODE_PATTERN = re.compile(r"^(SCH|SUP|UNT|MOD|REG|MAN|DLV|DOC|DX|NPI|PAY)[0-9]{3}$")
 SECTIONS = ("What it checks", "Why a payer cares", "Fails", "Passes", "Source")
 
 
