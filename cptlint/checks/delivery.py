@@ -1,4 +1,4 @@
-"""DLV: group versus one-on-one delivery, and time blocks."""
+"""DLV: group versus one-on-one delivery, time blocks, and who may furnish a service."""
 
 from __future__ import annotations
 
@@ -201,3 +201,61 @@ class OverlappingOneOnOne(Rule):
                     )
                     break
             running.append(later)
+
+
+@register
+class EvaluationByAssistant(Rule):
+    """An evaluation or re-evaluation furnished by a therapy assistant.
+
+    ## What it checks
+    A line billing an evaluation or re-evaluation (97161-97168, category `evaluation` in
+    rules/codes.yaml) is not rendered by a PTA or OTA: the line's own provider, else the
+    encounter's.
+
+    ## Why a payer cares
+    Medicare lets assistants furnish treatment under a therapist's supervision, never the
+    evaluation: "PTAs may not provide evaluative or assessment services" (and so for OTAs). An
+    evaluation billed as an assistant's is denied, and on review is the therapist's plan of
+    care left without the evaluation it rests on.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97164", units: 1, modifiers: [GP, CQ], diagnosis_pointers: [1], provider: {npi: "1245319599", discipline: PTA}}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97164", units: 1, modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Source
+    CMS Medicare Benefit Policy Manual, Pub. 100-02, Ch. 15, §230.1 (PTAs "may not provide
+    evaluative or assessment services, make clinical judgments or decisions") and §230.2 (OTAs).
+    """
+
+    code = "DLV004"
+    name = "evaluation-by-assistant"
+    severity = Severity.ERROR
+    requires = frozenset({"evaluation"})
+
+    def check(self, encounter: Encounter, policy):
+        assistants = {spec["discipline"] for spec in policy.modifiers["assistant"].values()}  # rules/modifiers.yaml
+        for service in encounter.services:
+            provider = service.provider
+            if category(service, policy) == "evaluation" and provider is not None and provider.discipline in assistants:
+                yield Finding(
+                    service.place("code"),
+                    f"{service.code} is an evaluation, rendered by a {provider.discipline}: an assistant may not furnish one",
+                )
