@@ -134,17 +134,18 @@ class GroupAndOneOnOneSameTime(Rule):
 
 @register
 class OverlappingOneOnOne(Rule):
-    """Two one-on-one timed services by one clinician with overlapping time blocks.
+    """One patient's one-on-one timed services with overlapping time blocks.
 
     ## What it checks
-    One clinician gives one patient one one-on-one service at a time: the start-end blocks of
-    their timed one-on-one lines on a day do not overlap. Blocks that only touch (09:00-09:15
-    and 09:15-09:30) are fine; lines without blocks are not compared. The finding sits on the
-    later line's start.
+    A patient's timed one-on-one lines on a day do not overlap in time: one clinician gives one
+    one-on-one service at a time, and when two clinicians (a PT and a PTA, a PT and an OT)
+    treat the patient together, the session's minutes are billed once between them, not by
+    each. Blocks that only touch (09:00-09:15 and 09:15-09:30) are fine; lines without blocks
+    are not compared. The finding sits on the later line's start.
 
     ## Why a payer cares
-    Overlapping blocks count the same minutes under two codes, which inflates the units the
-    8-minute rule allows.
+    Overlapping blocks count the same minutes under two codes, or twice for two clinicians,
+    which inflates the units the 8-minute rule allows.
 
     ## Fails
     ```yaml
@@ -172,7 +173,10 @@ class OverlappingOneOnOne(Rule):
 
     ## Source
     CMS Pub. 100-04, Ch. 5, §20.2 (timed minutes are direct one-on-one contact); WebPT and
-    maama.org on one-on-one time.
+    maama.org on one-on-one time; for two clinicians, Medicare Part B co-treatment: the time
+    billed between them equals the session's length (WebPT, "The Rehab Therapist's Guide to
+    Co-Treatment Under Medicare", 2022; ADVANCE, "Following Correct Billing Guidelines;
+    Co-Treatments", on team therapy).
     """
 
     code = "DLV003"
@@ -193,11 +197,13 @@ class OverlappingOneOnOne(Rule):
         for later in lines:
             running = [s for s in running if s.end_minute > later.start_minute]
             for earlier in running:
-                if same_clinician(earlier, later) and overlap(earlier, later):
+                if overlap(earlier, later):
+                    who = "by the same clinician" if same_clinician(earlier, later) else (
+                        "by another clinician: the minutes of a session two clinicians share are billed once between them"
+                    )
                     yield Finding(
                         later.place("start"),
-                        f"{later.code} {later.start}-{later.end} overlaps {earlier.code} "
-                        f"{earlier.start}-{earlier.end} by the same clinician",
+                        f"{later.code} {later.start}-{later.end} overlaps {earlier.code} {earlier.start}-{earlier.end} {who}",
                     )
                     break
             running.append(later)
