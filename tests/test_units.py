@@ -205,6 +205,22 @@ def test_unt007_mue_from_rules_file_and_cms_csv(tmp_path):
     assert [(d.code, d.message) for d in found] == [("UNT007", "3 units of 97112 on one line: its Medically Unlikely Edit allows 2")]
 
 
+def test_unt007_a_date_of_service_mue_is_per_provider(tmp_path):
+    """AAPC "Don't chase your tail over MUEs": an MUE counts one provider's units for a
+    beneficiary on a date; an assistant's lines are billed under the supervising therapist."""
+    from tests.conftest import lint_files
+
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "mue.yaml").write_text('mue: {"97110": 4}\n')
+    morning = visit({"97110": (45, 3)}).replace("id: E", "id: AM")
+    other_clinic = morning.replace("id: AM", "id: PM").replace('npi: "1234567893"', 'npi: "1245319599"')
+    options = {"extend_rules": (tmp_path / "rules",), "days_across_files": True}
+    assert [d.code for d in lint_files({"am.yaml": morning, "pm.yaml": other_clinic}, **options) if d.code == "UNT007"] == []
+    same_clinic = morning.replace("id: AM", "id: PM")
+    found = [d for d in lint_files({"am.yaml": morning, "pm.yaml": same_clinic}, **options) if d.code == "UNT007"]
+    assert [d.message for d in found] == ["6 units of 97110 for the day: its Medically Unlikely Edit allows 4"]
+
+
 # ----------------------------------------------------------------------- property tests
 
 

@@ -540,7 +540,10 @@ class UnitsAboveMue(Rule):
     When an MUE table is configured (a `mue.yaml` in an `extend-rules` directory, or the CMS
     practitioner MUE CSV named by `mue-file`), the units of a code on a line (MUE adjudication
     indicator 1) or summed over the day (indicators 2 and 3, and every `mue.yaml` entry) stay at
-    or below its MUE. cptlint ships no MUE values: they change quarterly and none were verified.
+    or below its MUE, per provider as CMS applies them: the day's lines of one code billed under
+    one provider (the encounter's; an assistant's lines are billed under the supervising
+    therapist) are summed, another provider's are not. cptlint ships no MUE values: they change
+    quarterly and none were verified.
 
     ## Why a payer cares
     Units above the MUE are denied automatically, line or date of service, before a person
@@ -588,7 +591,8 @@ class UnitsAboveMue(Rule):
 
     ## Source
     CMS NCCI Medically Unlikely Edits (practitioner services MUE file,
-    MCR_MUE_PractitionerServices_Eff_*.csv); NGS (date-of-service MUEs sum all lines of a code).
+    MCR_MUE_PractitionerServices_Eff_*.csv); NGS (date-of-service MUEs sum all lines of a code);
+    AAPC, "Don't chase your tail over MUEs" (an MUE is per beneficiary, date of service and provider).
     """
 
     code = "UNT007"
@@ -603,13 +607,14 @@ class UnitsAboveMue(Rule):
     def check(self, day: Day, policy):
         if not policy.mue:
             return
-        running: dict[str, int] = defaultdict(int)
+        running: dict[tuple, int] = defaultdict(int)
         for service in day.services:
             edit = policy.mue.get(service.code)
             if edit is None:
                 continue
-            running[service.code] += service.units
-            units = service.units if edit.per_line else running[service.code]
+            billing = service.encounter.provider.npi if service.encounter.provider is not None else None
+            running[service.code, billing] += service.units
+            units = service.units if edit.per_line else running[service.code, billing]
             if units > edit.value and service.units > 0:
                 scope = "on one line" if edit.per_line else "for the day"
                 yield Finding(
