@@ -103,3 +103,32 @@ def test_extend_rules_adds_an_alias_and_a_technique(tmp_path):
     policy = load_policy((tmp_path,))
     assert policy.region("calf").name == "lower_extremity"
     assert policy.techniques["cupping"] == "manual_therapy" and policy.techniques["effleurage"] == "massage"
+
+
+@pytest.mark.parametrize("therapy", ["97530", "97150"])
+def test_a_pt_reevaluation_beside_therapeutic_activities_or_group_needs_59_on_the_reevaluation(therapy):
+    """APTA "Correct Coding Initiative" (2020 update): 59/X is required for 97530 or 97150 on the
+    day of a PT re-evaluation (97164); the CO-236 denial falls on 97164, the column-2 code."""
+    from tests.conftest import lint
+
+    minutes = "" if therapy == "97150" else ", minutes: 15"
+    visit = (
+        'id: ENC-1\ndate: {date}\npayer: medicare\npatient: P-1\nprovider: {{npi: "1234567893", discipline: PT}}\n'
+        "diagnoses: [M54.50]\nservices:\n"
+        '  - {{code: "97164", units: 1, modifiers: [GP{mod}], diagnosis_pointers: [1]}}\n'
+        f'  - {{{{code: "{therapy}", units: 1{minutes}, modifiers: [GP], diagnosis_pointers: [1]{", group: true" if therapy == "97150" else ""}}}}}\n'
+    )
+
+    def pairs(text: str) -> list[str]:
+        return [d.code for d in lint(text) if d.code in ("MOD001", "MOD002")]
+
+    assert pairs(visit.format(date="2026-03-14", mod="")) == ["MOD001"]
+    assert pairs(visit.format(date="2026-03-14", mod=", '59'")) == []
+    assert pairs(visit.format(date="2019-06-01", mod="")) == []  # the edit took effect on 2020-01-01
+
+
+def test_builtin_rows_without_a_sourced_date_say_so():
+    policy = load_policy()
+    for edits in policy.pairs.values():
+        for edit in edits:
+            assert (edit.effective is None) == ("date unknown" in edit.source), edit
