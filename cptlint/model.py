@@ -84,6 +84,9 @@ class Encounter(_Located):
     services: list[Service] = field(default_factory=list)
     expect: tuple[str, ...] = ()
     codes: tuple[str, ...] = ()  # of the services, in order: what chooses the rules that run
+    # who bills the claim (a group NPI), when it is not the provider: NCCI edits bind one billing
+    # provider's lines, an assistant's billed under the supervising therapist
+    billing_provider: Provider | None = None
 
     @property
     def encounter(self) -> "Encounter":
@@ -183,4 +186,6 @@ def build_encounter(doc: Document, parts: tuple, record, payer: Payer, expect=()
             )
         )
     encounter.codes = tuple(codes)
+    if record.billing_provider is not None:
+        encounter.billing_provider = _provider(record.billing_provider)
     return encounter

@@ -67,6 +67,7 @@ class NpiCheckDigit(Rule):
 
     def check(self, encounter: Encounter, policy):
         places = [(encounter.provider, encounter.place("provider", "npi"))]
+        places.append((encounter.billing_provider, encounter.place("billing_provider", "npi")))
         places += [(service.own_provider, service.place("provider", "npi")) for service in encounter.services]
         for provider, place in places:
             if provider is not None and provider.npi and not npi_check_digit_holds(provider.npi):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cptlint.checks.base import Finding, Rule, register
-from cptlint.checks.shared import category, is_billed, regions, same_clinician_or_unknown
+from cptlint.checks.shared import category, is_billed, regions, same_ncci_provider
 from cptlint.diagnostics import Severity
 from cptlint.model import Day, Encounter
 from cptlint.schema import did_you_mean
@@ -81,7 +81,7 @@ class ManualTherapyInCmtRegion(Rule):
         manipulations = [s for s in billed if category(s, policy) == "cmt"]
         for manual in (s for s in billed if category(s, policy) == "manual_therapy"):
             for cmt in manipulations:
-                if not same_clinician_or_unknown(manual, cmt):
+                if not same_ncci_provider(manual, cmt):
                     continue
                 shared = regions(manual, policy) & regions(cmt, policy)
                 for index, name in enumerate(manual.regions):

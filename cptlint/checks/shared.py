@@ -110,16 +110,25 @@ def _pair_lines(day: Day, policy: Policy):
                 continue
             for first in by_code[edit.column1]:
                 for second in by_code[edit.column2]:
-                    if same_clinician_or_unknown(first, second):
+                    if same_ncci_provider(first, second):
                         yield edit, first, second
 
 
-def same_clinician_or_unknown(a: Service, b: Service) -> bool:
-    """Pair edits bind one provider's claims: lines with two different NPIs are not a pair."""
-    pa, pb = a.provider, b.provider
-    if pa is not None and pb is not None and pa.npi and pb.npi:
-        return pa.npi == pb.npi
-    return True
+def ncci_provider(service: Service) -> tuple[str | None, str | None]:
+    """Who a line is billed by, as NCCI edits count providers: the billing provider (the
+    encounter's `billing_provider`, else its provider: an assistant's lines go under the
+    supervising therapist) and the specialty of the one who rendered it (PT and PTA one, OT and
+    OTA one). NCCI Policy Manual, ch. I: providers of one group and one specialty are one."""
+    encounter = service.encounter
+    billing = encounter.billing_provider or encounter.provider
+    rendering = service.provider
+    discipline = rendering.discipline if rendering is not None else None
+    return (billing.npi if billing is not None else None), THERAPY_DISCIPLINE.get(discipline, discipline)
+
+
+def same_ncci_provider(a: Service, b: Service) -> bool:
+    """Pair edits bind one provider's lines; what is not written does not tell them apart."""
+    return all(x is None or y is None or x == y for x, y in zip(ncci_provider(a), ncci_provider(b)))
 
 
 def bypass_modifiers(service: Service, policy: Policy) -> list[str]:
