@@ -337,3 +337,17 @@ def test_the_npi_check_digit_of_the_cms_worked_example():
 
     assert npi_check_digit_holds("1234567893")  # 123456789: total 67 with the constant 24, check digit 3
     assert not npi_check_digit_holds("1234567894") and not npi_check_digit_holds("2134567893")
+
+
+def test_unt006_lines_of_one_code_that_differ_in_modifiers_or_rendering_provider_are_correct():
+    """CMS "Billing Examples Using CQ/CO Modifiers": the PTA's units of a code go on a line with
+    CQ, the therapist's on a line without; First Coast rejects a code split over identical lines."""
+    therapist = '  - {code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}\n'
+    assistant = (
+        '  - {code: "97110", units: 1, minutes: 15, modifiers: [GP, CQ], diagnosis_pointers: [1],'
+        ' provider: {npi: "1245319599", discipline: PTA}}\n'
+    )
+    head = VISIT.split("{lines}")[0].format(payer="medicare")
+    assert "UNT006" not in codes(lint(head + therapist + assistant))
+    assert "UNT006" in codes(lint(head + therapist + therapist))
+    assert "UNT006" in codes(lint(head + assistant + assistant))

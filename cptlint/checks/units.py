@@ -441,8 +441,10 @@ class TimedCodeOnSeveralLines(Rule):
 
     ## What it checks
     A timed code appears once per date of service, with its units summed on that line. A second
-    line of the same code (in the same or another encounter of the patient that day) is flagged
-    at the later line.
+    line of the same code, with the same modifiers and the same rendering provider (in the same
+    or another encounter of the patient that day), is flagged at the later line. Lines that
+    differ in modifiers or rendering provider are how CMS bills them: the units a PTA furnished
+    with CQ on one line, the therapist's on another.
 
     ## Why a payer cares
     Medicare contractors reject timed codes split over several lines of one date of service, and
@@ -477,7 +479,8 @@ class TimedCodeOnSeveralLines(Rule):
 
     ## Source
     First Coast Service Options, "Therapy timed codes" (claims received on and after
-    2021-04-19 are rejected unless each timed code is reported on a single line per date).
+    2021-04-19 are rejected unless each timed code is reported on a single line per date); CMS,
+    "Billing Examples Using CQ/CO Modifiers" (a code's units with and without CQ on two lines).
     """
 
     code = "UNT006"
@@ -492,12 +495,14 @@ class TimedCodeOnSeveralLines(Rule):
         return len(set(timed)) < len(timed)
 
     def check(self, day: Day, policy):
-        first: dict[str, Service] = {}
+        first: dict[tuple, Service] = {}
         for service in day.services:
             if not is_timed(service, policy):
                 continue
-            if service.code in first:
-                earlier = first[service.code]
+            rendering = service.provider.npi if service.provider is not None else None
+            key = (service.code, tuple(sorted(service.modifiers)), rendering)
+            if key in first:
+                earlier = first[key]
                 where = f"service {earlier.index + 1}" + (
                     f" of {earlier.encounter.id}" if earlier.encounter is not service.encounter else ""
                 )
@@ -507,7 +512,7 @@ class TimedCodeOnSeveralLines(Rule):
                     _merge(earlier, service),
                 )
             else:
-                first[service.code] = service
+                first[key] = service
 
 
 _MERGED = ("code", "units", "minutes", "index", "parts", "encounter")
