@@ -267,6 +267,9 @@ def data(on, output_format, config_path) -> None:
         policy = Linter(Resolver(config_path).default).policy
     except (ConfigError, PolicyError) as err:
         _fail(str(err))
+    from cptlint.icd10 import table
+
+    icd = table()
     pairs = sorted(policy.pairs)
     in_force = [key for key in pairs if any(edit.applies_on(on) for edit in policy.pairs[key])]
     summary = {
@@ -274,6 +277,7 @@ def data(on, output_format, config_path) -> None:
         "pairs": {"rows": sum(len(rows) for rows in policy.pairs.values()), "pairs": len(pairs), "in_force": len(in_force), "date": on},
         "mue_rows": len(policy.mue),
         "replaced_builtin_pairs": [list(key) for key in policy.replaced],
+        "icd10_cm": None if icd is None else {"release": icd.release, "fiscal_year_start": icd.fiscal_year_start},
     }
     if output_format == "json":
         click.echo(json.dumps(summary, indent=2))
@@ -283,6 +287,10 @@ def data(on, output_format, config_path) -> None:
         click.echo(f"  {item['kind'].upper():<3}  {item['rows']:>9,} rows  {visible(item['file'])}")
     click.echo(f"Pair edits: {summary['pairs']['rows']:,} rows for {len(pairs):,} pairs; {len(in_force):,} in force on {on}")
     click.echo(f"MUE edits: {len(policy.mue):,} codes")
+    if icd is None:
+        click.echo("ICD-10-CM: not installed, DX004 and DX005 do not run (pip install 'cptlint[icd10]')")
+    else:
+        click.echo(f"ICD-10-CM: the release of {icd.release} (fiscal year from {icd.fiscal_year_start}), from simple-icd-10-cm")
     if policy.replaced:
         click.echo(f"Built-in pairs the CMS files replace ({len(policy.replaced)}):")
         for first, second in policy.replaced:

@@ -153,3 +153,15 @@ def test_cptlint_data_says_what_was_loaded(tmp_path, monkeypatch):
     # from 2020 to 2022: 0001A/99213 took effect, and the built-in 29581/97140 and 29584/97140 (2022-01-01)
     assert in_2022 == in_2020 + 3
     assert CliRunner().invoke(main, ["data", "--date", "14/03/2026"]).exit_code == 2
+
+
+def test_cptlint_data_names_the_icd10_release_and_says_when_there_is_none(monkeypatch):
+    import cptlint.icd10
+
+    report = json.loads(CliRunner().invoke(main, ["data", "--format", "json"]).output)
+    assert report["icd10_cm"]["release"] == "April 2026" and report["icd10_cm"]["fiscal_year_start"] == "2025-10-01"
+    monkeypatch.setattr(cptlint.icd10, "table", lambda: None)
+    assert "ICD-10-CM: not installed" in CliRunner().invoke(main, ["data"]).output
+    text = (REPO / "tests" / "fixtures" / "rules" / "DX004" / "fail-header-and-unknown.yaml").read_bytes()
+    found = Linter(Settings()).run([Source("v.yaml", lambda: text)]).diagnostics
+    assert "DX004" not in [d.code for d in found]  # without the table the rule does not run

@@ -182,3 +182,126 @@ class CmtPrimaryDiagnosis(Rule):
                     f"{encounter.payer.title} expects the segmental dysfunction "
                     f"({primary[0]}-{primary[-1]}) first",
                 )
+
+
+class _NotInTheRelease(Rule):
+    """Diagnoses the installed ICD-10-CM release does not list as billable codes (subclasses
+    say for which dates of service: within the release's fiscal year or later, or before it)."""
+
+    before_the_release: bool
+
+    def check(self, encounter: Encounter, policy):
+        from cptlint.icd10 import table
+
+        release = table()
+        if release is None or (encounter.date < release.fiscal_year_start) != self.before_the_release:
+            return
+        for index, code in enumerate(encounter.diagnoses):
+            if not WELL_FORMED[code]:
+                continue  # DX001 says what is wrong with it
+            status = release.status(code)
+            if status == "billable":
+                continue
+            what = "is not an ICD-10-CM code" if status is None else "is a category with codes below it, not a billable code"
+            when = (
+                f"; the date of service is older than that release (its fiscal year began {release.fiscal_year_start}): "
+                "check the release in force then"
+                if self.before_the_release
+                else ""
+            )
+            yield Finding(encounter.place("diagnoses", index), f'"{code}" {what} in the ICD-10-CM release of {release.release}{when}')
+
+
+@register
+class UnknownDiagnosis(_NotInTheRelease):
+    """A diagnosis the ICD-10-CM release does not list as a billable code.
+
+    ## What it checks
+    Each diagnosis is a code of the ICD-10-CM release installed with cptlint's `icd10` extra
+    (`pip install 'cptlint[icd10]'`, the CDC release as the simple-icd-10-cm package ships it;
+    `cptlint data` names it), and a billable one: a category with codes below it (`M54.5` since
+    1 October 2021, `M99.0`) must be coded to its last character. For a date of service before
+    that release's fiscal year, DX005 warns instead. Without the extra, this rule does not run.
+
+    ## Why a payer cares
+    A claim with a code that does not exist, or with a category header, is rejected before
+    anyone reads it: HIPAA requires the code set in force on the date of service, coded to the
+    highest specificity.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.5]
+    services:
+      - {code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Source
+    CDC/NCHS ICD-10-CM tabular list (FY2022 addenda: M54.5 expanded to M54.50, M54.51, M54.59);
+    ICD-10-CM Official Guidelines for Coding and Reporting, section I.B.3 (a code is reported to
+    its highest number of characters); 45 CFR 162.1002 (the code set in force on the date of service).
+    """
+
+    code = "DX004"
+    name = "unknown-diagnosis"
+    severity = Severity.ERROR
+    before_the_release = False
+
+
+@register
+class DiagnosisBeforeTheRelease(_NotInTheRelease):
+    """A diagnosis the installed ICD-10-CM release does not list, on an older date of service.
+
+    ## What it checks
+    As DX004, for a date of service before the fiscal year (1 October) of the installed release:
+    the code may have been billable then (`M54.5` was, until 30 September 2021), so this is a
+    warning to check it against the release in force on that date.
+
+    ## Why a payer cares
+    Codes are added, expanded and deleted every 1 October: a code right for a 2021 visit can be
+    wrong today, and the other way round.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2021-06-01
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.5]
+    services:
+      - {code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2021-06-01
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.16]
+    services:
+      - {code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Source
+    CDC/NCHS ICD-10-CM addenda (a release takes effect on 1 October); 45 CFR 162.1002.
+    """
+
+    code = "DX005"
+    name = "diagnosis-before-the-release"
+    severity = Severity.WARNING
+    before_the_release = True
