@@ -83,3 +83,29 @@ class TotalTimeAllowance:
 
 def per_code_units(minutes: dict[str, int]) -> dict[str, int]:
     return {code: units_for(m) for code, m in minutes.items()}
+
+
+def assistant_units(therapist: int, assistant: int, units: int) -> tuple[int, int]:
+    """How many of the `units` of one code billed one day carry CQ/CO (fewest, most), when a
+    therapist furnished `therapist` minutes of it alone and an assistant `assistant` minutes.
+
+    CMS "Billing Examples Using CQ/CO Modifiers" (CY 2022 PFS final rule): each one's full
+    15-minute units go to who furnished them (the assistant's with the modifier). Of what is left,
+    a final unit carries it when the assistant's minutes are more than 10% of that unit's (the de
+    minimis standard), unless the therapist alone furnished 8 minutes or more of it; two units
+    left, where each furnished 9-14 minutes, are billed one with it and one without. Where units
+    are left that the minutes of this code alone do not decide (the total-time rule gave them),
+    either way is accepted unless one of the two furnished none of those minutes."""
+    full_therapist, left_therapist = divmod(therapist, 15)
+    full_assistant, left_assistant = divmod(assistant, 15)
+    left = units - full_therapist - full_assistant
+    if left <= 0:  # the full units cover the claim: any of them may be the ones billed
+        return max(0, units - full_therapist), min(units, full_assistant)
+    if left == 1:
+        final = left_assistant > 0 and left_therapist < 8 and left_assistant * 10 > left_therapist + left_assistant
+        return (full_assistant + final,) * 2
+    if left == 2 and 9 <= left_therapist <= 14 and 9 <= left_assistant <= 14:
+        return (full_assistant + 1,) * 2
+    fewest = left if left_therapist == 0 else 0
+    most = left if left_assistant else 0
+    return full_assistant + fewest, full_assistant + most

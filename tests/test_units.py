@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cptlint.timerules import TotalTimeAllowance, per_code_units, units_for
+from cptlint.timerules import TotalTimeAllowance, assistant_units, per_code_units, units_for
 from tests.conftest import codes, lint, lint_files
 
 VISIT = """\
@@ -351,3 +351,36 @@ def test_unt006_lines_of_one_code_that_differ_in_modifiers_or_rendering_provider
     assert "UNT006" not in codes(lint(head + therapist + assistant))
     assert "UNT006" in codes(lint(head + therapist + therapist))
     assert "UNT006" in codes(lint(head + assistant + assistant))
+
+
+# CMS "Billing Examples Using CQ/CO Modifiers" and the CY 2022 PFS final rule: (therapist's
+# minutes, assistant's minutes, units of the code) and how many of the units carry CQ/CO.
+CQ_EXAMPLES = [
+    ((5, 10, 1), 1),  # in part: the assistant's 10 of 15 minutes are more than 10%
+    ((20, 2, 1), 0),  # de minimis: 2 of 22 minutes are 10% or less
+    ((13, 23, 2), 1),  # the assistant's full unit; the final unit, where the therapist alone furnished 13, without
+    ((14, 14, 2), 1),  # two units left, 9-14 minutes each: one with, one without
+    ((0, 30, 2), 2),  # in whole
+    ((30, 0, 2), 0),  # the therapist alone
+    ((7, 8, 1), 1),  # the final unit: the therapist under 8, the assistant over 10%
+    ((8, 7, 1), 0),  # the therapist alone furnished 8 minutes of the final unit
+]
+
+
+@pytest.mark.parametrize("minutes, marked", CQ_EXAMPLES, ids=[str(m) for m, _ in CQ_EXAMPLES])
+def test_assistant_units_of_the_cms_examples(minutes, marked):
+    assert assistant_units(*minutes) == (marked, marked)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 120), st.integers(0, 120))
+def test_assistant_units_stay_within_the_units_and_follow_who_furnished_them(therapist, assistant):
+    units = units_for(therapist + assistant)
+    fewest, most = assistant_units(therapist, assistant, units)
+    assert 0 <= fewest <= most <= units
+    if assistant == 0:
+        assert most == 0  # nothing an assistant did not furnish carries CQ/CO
+    if therapist == 0:
+        assert fewest == units  # in whole: every unit carries it
+    assert fewest >= min(assistant // 15, units)  # the assistant's full units are the assistant's
+    assert units - most >= min(therapist // 15, units - assistant // 15)  # and the therapist's the therapist's

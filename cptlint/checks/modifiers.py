@@ -6,11 +6,14 @@ import re
 
 from cptlint.checks.base import Finding, Rule, register
 from cptlint.checks.shared import (
+    THERAPY_DISCIPLINE,
     bypass_modifiers,
     category,
     cmt_overlap,
     codes_paired,
     contiguous,
+    is_timed,
+    ncci_provider,
     overlap,
     pair_lines,
     regions,
@@ -19,6 +22,7 @@ from cptlint.diagnostics import Severity
 from cptlint.fixes import Fix, MoveItem, RemoveItem
 from cptlint.memo import Verdicts
 from cptlint.model import Day, Encounter, Service
+from cptlint.timerules import assistant_units
 
 WELL_FORMED = Verdicts(re.compile(r"^[A-Z0-9]{2}$").match)  # a modifier is two capital letters or digits
 MAX_MODIFIERS = 4
@@ -456,29 +460,39 @@ class TherapyModifier(Rule):
 
 @register
 class AssistantModifier(Rule):
-    """CQ or CO without its therapy modifier, or an assistant's line without CQ/CO.
+    """CQ or CO without its therapy modifier, or on more or fewer units than an assistant furnished.
 
     ## What it checks
     CQ (furnished in whole or in part by a physical therapist assistant) stands beside GP, and
     CO (occupational therapy assistant) beside GO. Where the payer profile says
-    `assistant_modifiers: required`, a line rendered by a PTA carries CQ and one rendered by an
-    OTA carries CO.
+    `assistant_modifiers: required`, the units of a code that an assistant furnished carry CQ or
+    CO, counted per code, day and billing provider from the minutes of each line's rendering
+    provider as CMS counts them: each one's full 15-minute units go to who furnished them; a
+    final unit carries the modifier when the assistant furnished more than 10% of its minutes
+    (the de minimis standard), except where the therapist alone furnished 8 minutes or more of
+    it; two units left, where each furnished 9-14 minutes, are billed one with the modifier and
+    one without. An untimed code carries it when the assistant furnished more than 10% of its
+    minutes. Without minutes on the lines only a code the assistant alone rendered is judged.
 
     ## Why a payer cares
-    Since 2022 Medicare pays assistant services at 85%: a missing CQ/CO is an overpayment, and
-    CQ without GP is returned as invalid.
+    Since 2022 Medicare pays assistant services at 85%: a missing CQ/CO is an overpayment, one
+    on a unit the therapist furnished costs the clinic 15%, and CQ without GP is returned as
+    invalid.
 
     ## Fails
     ```yaml
+    # the PT furnished 5 minutes and the PTA 10: the one unit is the PTA's (de minimis)
     id: ENC-1
     date: 2026-03-14
+    payer: medicare
     patient: P-1
     provider: {npi: "1234567893", discipline: PT}
     diagnoses: [M54.50]
     services:
+      - {code: "97110", units: 1, minutes: 5, modifiers: [GP], diagnosis_pointers: [1]}
       - code: "97110"
-        units: 1
-        minutes: 15
+        units: 0
+        minutes: 10
         modifiers: [GP]
         diagnosis_pointers: [1]
         provider: {npi: "1245319599", discipline: PTA}
@@ -486,15 +500,19 @@ class AssistantModifier(Rule):
 
     ## Passes
     ```yaml
+    # the PTA furnished 23 minutes, the PT 13: one unit with CQ, and the final unit, where the
+    # PT furnished 8 minutes or more, without
     id: ENC-1
     date: 2026-03-14
+    payer: medicare
     patient: P-1
     provider: {npi: "1234567893", discipline: PT}
     diagnoses: [M54.50]
     services:
+      - {code: "97110", units: 1, minutes: 13, modifiers: [GP], diagnosis_pointers: [1]}
       - code: "97110"
         units: 1
-        minutes: 15
+        minutes: 23
         modifiers: [GP, CQ]
         diagnosis_pointers: [1]
         provider: {npi: "1245319599", discipline: PTA}
@@ -502,34 +520,82 @@ class AssistantModifier(Rule):
 
     ## Source
     CMS therapy services page and "Billing Examples Using CQ/CO Modifiers" (CQ/CO required since
-    2020-01-01, paid at 85% since 2022-01-01, reported alongside GP/GO).
+    2020-01-01, paid at 85% since 2022-01-01, reported alongside GP/GO; the de minimis standard
+    and the two CY 2022 exceptions, CY 2022 PFS final rule).
     """
 
     code = "MOD006"
     name = "assistant-modifier"
     severity = Severity.ERROR
+    scope = "day"
 
-    def check(self, encounter: Encounter, policy):
+    def check(self, day: Day, policy):
         assistant = policy.modifiers.get("assistant", {})
-        for service in encounter.services:
+        for service in day.services:
             for modifier, spec in assistant.items():
                 if modifier in service.modifiers and spec["therapy"] not in service.modifiers:
                     yield Finding(
                         _modifier_place(service, modifier),
                         f"{modifier} goes with {spec['therapy']}: add {spec['therapy']} to this line",
                     )
-            if encounter.payer.assistant_modifiers != "required":
-                continue
-            info = policy.code(service.code)
-            if not (info and info.therapy != "never"):
-                continue
-            discipline = service.provider.discipline if service.provider else None
-            for modifier, spec in assistant.items():
-                if discipline == spec["discipline"] and modifier not in service.modifiers:
-                    yield Finding(
-                        service.place("modifiers"),
-                        f"rendered by a {discipline}: add {modifier} (furnished in whole or in part by an assistant)",
-                    )
+        if day.payer.assistant_modifiers != "required":
+            return
+        for modifier, spec in assistant.items():
+            for lines in _assistant_groups(day, spec["discipline"], policy):
+                yield from self._judge(lines, modifier, spec["discipline"], policy)
+
+    @staticmethod
+    def _judge(lines: list[Service], modifier: str, assistant: str, policy):
+        """One code of one billing provider on one day, with a line an assistant rendered."""
+        code = lines[0].code
+        by_assistant = [s for s in lines if s.provider.discipline == assistant]
+        units = sum(s.units for s in lines)
+        marked = sum(s.units for s in lines if modifier in s.modifiers)
+        if all(s.minutes is not None for s in lines):
+            theirs = sum(s.minutes for s in by_assistant)
+            total = sum(s.minutes for s in lines)
+            if is_timed(lines[0], policy):
+                fewest, most = assistant_units(total - theirs, theirs, units)
+            else:
+                fewest = most = units if theirs * 10 > total else 0
+            minutes = f"the {assistant} furnished {theirs} of its {total} minutes"
+        elif len(by_assistant) == len(lines):
+            fewest = most = units
+            minutes = f"the {assistant} furnished it all"
+        else:
+            return  # who furnished how much is not written
+        if marked < fewest:
+            unmarked = [s for s in lines if modifier not in s.modifiers and s.units]
+            line = next((s for s in unmarked if s in by_assistant), unmarked[0])
+            if len(by_assistant) == len(lines):
+                message = f"rendered by a {assistant}: add {modifier} (furnished in whole or in part by an assistant)"
+            else:
+                message = f"{code}: {minutes}, so {modifier} belongs on {fewest} of its {units} units (CMS de minimis rule); {marked} have it"
+            yield Finding(line.place("modifiers"), message)
+        elif marked > most:
+            with_it = [s for s in lines if modifier in s.modifiers and s.units]
+            line = next((s for s in with_it if s not in by_assistant), with_it[0])
+            yield Finding(
+                _modifier_place(line, modifier),
+                f"{modifier} on {marked} of the {units} units of {code}, but {minutes}: it belongs on "
+                f"{most} (CMS de minimis rule and its CY 2022 exceptions)",
+            )
+
+
+def _assistant_groups(day: Day, assistant: str, policy):
+    """The lines of each code, by billing provider, of the day's codes an assistant of this
+    discipline rendered a line of: the assistant's lines and the therapist's."""
+    family = THERAPY_DISCIPLINE.get(assistant)
+    groups: dict[tuple, list[Service]] = {}
+    for service in day.services:
+        provider = service.provider
+        if provider is None or THERAPY_DISCIPLINE.get(provider.discipline) != family:
+            continue
+        info = policy.code(service.code)
+        if info is None or info.therapy == "never":
+            continue
+        groups.setdefault((service.code, ncci_provider(service)[0]), []).append(service)
+    return [lines for lines in groups.values() if any(s.provider.discipline == assistant for s in lines)]
 
 
 @register
