@@ -121,6 +121,7 @@ class Linter:
         self._encounter_rules_for = Remembered(partial(self._choose, self.encounter_rules))
         self._day_rules_for = Remembered(partial(self._choose, self.day_rules))
         self.severities = {cls.code: settings.severity_of(cls.code, cls.severity) for cls in all_rules()}
+        self.chosen_severities = dict(settings.severity)  # what a finding's own severity does not override
         self.reported = {cls.code for cls in all_rules() if settings.enabled(cls.code)}
         self.reported.update(code for code in ALWAYS_REPORTED if code not in settings.ignore)
         self.fixable = {
@@ -560,8 +561,13 @@ class Linter:
             fixable = self.fixable.get(code) if problem.fix is not None and (fix is not None or not self.fixes) else None
         # by position (path, line, column, end line, end column, code, ...): made for every finding
         (result.diagnostics if into is None else into).append(
-            Diagnostic(result.path, *span, code, self.severities[code], problem.message, pointer_of(problem.parts), encounter_id, fixable, fix)
+            Diagnostic(result.path, *span, code, self._severity(problem), problem.message, pointer_of(problem.parts), encounter_id, fixable, fix)
         )
+
+    def _severity(self, problem: loader.Problem):
+        if problem.severity is None or problem.code in self.chosen_severities:
+            return self.severities[problem.code]
+        return problem.severity
 
     def _unreadable(self, path: str, err: OSError | str) -> FileResult:
         result = FileResult(path)
@@ -591,7 +597,9 @@ def _let_go(encounters: list[Encounter]) -> list:
 
 
 def _placed(rule: Rule, finding: Finding) -> loader.Problem:
-    return loader.Problem(rule.code, finding.message, finding.place.parts, key=finding.place.key, fix=finding.fix)
+    return loader.Problem(
+        rule.code, finding.message, finding.place.parts, key=finding.place.key, fix=finding.fix, severity=finding.severity
+    )
 
 
 ENCOUNTER_KEYS = frozenset(("id", "date", "patient", "provider", "encounters"))

@@ -44,6 +44,7 @@ class Problem:
     span: Span | None = None
     key: bool = False
     fix: object = None
+    severity: object = None  # a Severity the finding sets, else the rule's
 
 
 @dataclass

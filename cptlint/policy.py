@@ -78,6 +78,9 @@ class Payer(NamedTuple):
     cmt_primary_diagnoses: tuple[str, ...] = ()
     modality_cap: int | None = None
     covered_by_discipline: dict = {}  # read, never written: one empty mapping serves every payer
+    therapy_modifiers_for: tuple[str, ...] | None = None  # the disciplines GP/GO/GN are asked of; None: all
+    therapy_modifiers_missing: str = "error"  # how grave a missing one is
+    code_status: dict = {}  # code -> {status, instead, disciplines, source}: what the payer pays of it
 
     @property
     def title(self) -> str:
@@ -483,4 +486,7 @@ def _code_info(code: str, spec: dict) -> CodeInfo:
 
 
 def _payer(name: str, spec: dict) -> Payer:
-    return Payer(name, **{**spec, "cmt_primary_diagnoses": tuple(spec.get("cmt_primary_diagnoses", ()))})
+    spec = {**spec, "cmt_primary_diagnoses": tuple(spec.get("cmt_primary_diagnoses", ()))}
+    if "therapy_modifiers_for" in spec:
+        spec["therapy_modifiers_for"] = tuple(spec["therapy_modifiers_for"])
+    return Payer(name, **spec)

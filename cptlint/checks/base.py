@@ -26,6 +26,9 @@ class Finding(NamedTuple):
     # Only rules with `fixable` set propose one. Where working it out costs, a function of no
     # arguments that makes it: the engine calls it only when fixes are asked for.
     fix: Fix | Callable[[], Fix | None] | None = None
+    # Where rules data sets how grave this one is (a payer profile's choice), in place of the
+    # rule's severity; the user's `severity` setting still has the last word.
+    severity: Severity | None = None
 
 
 class Rule:

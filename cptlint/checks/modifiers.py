@@ -392,7 +392,11 @@ class TherapyModifier(Rule):
     Where the payer profile says `therapy_modifiers: required`, every "always therapy" code
     (`therapy: always` in `rules/codes.yaml`: 97140, 97110, 97035, ...) carries the modifier of
     its plan of care: GP physical therapy, GO occupational therapy, GN speech-language
-    pathology. The modifier must match the rendering provider's discipline (PT and PTA: GP; OT
+    pathology. A profile's `therapy_modifiers_for` names the disciplines it asks this of (the
+    built-in commercial profile: therapists and assistants, not chiropractors), and
+    `therapy_modifiers_missing: warning` makes a missing one a warning. A line billed with GY
+    (statutorily excluded: a chiropractor's ultrasound for Medicare) is not billed as therapy of
+    a plan of care and needs none. The modifier must match the rendering provider's discipline (PT and PTA: GP; OT
     and OTA: GO; SLP: GN), and a line carries only one of them.
 
     ## Why a payer cares
@@ -439,12 +443,19 @@ class TherapyModifier(Rule):
             discipline = service.provider.discipline if service.provider else None
             if not present:
                 info = policy.code(service.code)
-                if info and info.therapy == "always" and encounter.payer.therapy_modifiers == "required":
+                payer = encounter.payer
+                asked = (
+                    payer.therapy_modifiers == "required"
+                    and (payer.therapy_modifiers_for is None or discipline in payer.therapy_modifiers_for)
+                    and policy.modifiers.get("statutorily_excluded", "GY") not in service.modifiers
+                )
+                if info and info.therapy == "always" and asked:
                     expected = next((m for m, ds in therapy.items() if discipline in ds), None)
                     hint = f"add {expected}" if expected else "add GP, GO or GN"
                     yield Finding(
                         service.place("modifiers"),
                         f"{service.code} is an always-therapy code: {hint} for its plan of care",
+                        severity=Severity.WARNING if payer.therapy_modifiers_missing == "warning" else None,
                     )
                 continue
             if len(present) > 1:
@@ -664,7 +675,9 @@ class CmtWithoutActiveTreatment(Rule):
     ## What it checks
     Where the payer profile says `cmt_active_treatment: required`, spinal chiropractic
     manipulation (codes with `spinal_regions` in `rules/codes.yaml`) carries AT, the marker of
-    active or corrective treatment.
+    active or corrective treatment, unless it is billed as maintenance care: with GA (an advance
+    beneficiary notice is on file) or GZ (no notice), the modifiers of a service expected to be
+    denied.
 
     ## Why a payer cares
     Medicare pays CMT only as active treatment; without AT the claim is denied as maintenance
@@ -695,8 +708,10 @@ class CmtWithoutActiveTreatment(Rule):
     ```
 
     ## Source
-    NGS "Medicare Coverage of Chiropractic Services"; pgmbilling.com and AmeriHealth Medicare
-    Advantage policy (CMT without AT is maintenance care and denied).
+    NGS "Medicare Coverage of Chiropractic Services" (AT on active treatment; GA for maintenance
+    manipulation with an ABN); pgmbilling.com and AmeriHealth Medicare Advantage policy (CMT
+    without AT is maintenance care and denied); KMC University "Medicare Modifier Madness" (AT,
+    GA or GZ on a Medicare spinal adjustment).
     """
 
     code = "MOD008"
@@ -708,11 +723,78 @@ class CmtWithoutActiveTreatment(Rule):
         if encounter.payer.cmt_active_treatment != "required":
             return
         marker = policy.modifiers.get("active_treatment", "AT")
+        maintenance = policy.modifiers.get("maintenance", ())
         for service in encounter.services:
             info = policy.code(service.code)
-            if info and info.is_spinal_cmt and marker not in service.modifiers:
+            if info and info.is_spinal_cmt and marker not in service.modifiers and not any(m in maintenance for m in service.modifiers):
                 yield Finding(
                     service.place("modifiers"),
                     f"{service.code} for {encounter.payer.title} needs {marker} (active treatment); "
-                    f"without it the manipulation is denied as maintenance care",
+                    f"without it the manipulation is denied as maintenance care (GA: maintenance, an ABN on file)",
+                )
+
+
+@register
+class ActiveTreatmentWithNotice(Rule):
+    """AT and GA on one spinal manipulation line.
+
+    ## What it checks
+    Where the payer profile says `cmt_active_treatment: required`, a spinal CMT line (98940-98942)
+    carries AT (active treatment, expected to be paid) or GA (maintenance care, an advance
+    beneficiary notice on file, expected to be denied), never both, for dates of service from
+    2015-11-01.
+
+    ## Why a payer cares
+    The two say opposite things: an ABN cannot be issued for a service billed as active treatment.
+    MACs reject the line without appeal rights, and it must be billed again.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    payer: medicare
+    patient: P-1
+    provider: {npi: "1234567893", discipline: DC}
+    diagnoses: [M99.03, M54.50]
+    services:
+      - {code: "98940", units: 1, modifiers: [AT, GA], regions: [lumbar], diagnosis_pointers: [1, 2]}
+    ```
+
+    ## Passes
+    ```yaml
+    # maintenance care with an ABN on file
+    id: ENC-1
+    date: 2026-03-14
+    payer: medicare
+    patient: P-1
+    provider: {npi: "1234567893", discipline: DC}
+    diagnoses: [M99.03, M54.50]
+    services:
+      - {code: "98940", units: 1, modifiers: [GA], regions: [lumbar], diagnosis_pointers: [1, 2]}
+    ```
+
+    ## Source
+    Palmetto GBA "Chiropractic Claims Submitted with Both the 'AT' and 'GA' Modifier to Reject"
+    (dates of service from 2015-11-01; published 2020-05-29); NGS "Medicare Coverage of
+    Chiropractic Services" (the GA modifier).
+    """
+
+    code = "MOD009"
+    requires = frozenset({"cmt"})
+    name = "active-treatment-with-notice"
+    severity = Severity.ERROR
+    since = "2015-11-01"
+
+    def check(self, encounter: Encounter, policy):
+        if encounter.payer.cmt_active_treatment != "required" or encounter.date < self.since:
+            return
+        active = policy.modifiers.get("active_treatment", "AT")
+        notice = policy.modifiers.get("abn_on_file", "GA")
+        for service in encounter.services:
+            info = policy.code(service.code)
+            if info and info.is_spinal_cmt and active in service.modifiers and notice in service.modifiers:
+                yield Finding(
+                    _modifier_place(service, notice),
+                    f"{active} and {notice} on {service.code}: active treatment is billed to be paid, "
+                    f"{notice} (ABN on file) to be denied as maintenance care; keep the one the record supports",
                 )

@@ -7,7 +7,7 @@ from collections import defaultdict
 from functools import partial
 
 from cptlint.checks.base import Finding, Rule, register
-from cptlint.checks.shared import category, discipline, is_timed, timed_codes
+from cptlint.checks.shared import category, discipline, is_billed, is_timed, timed_codes
 from cptlint.diagnostics import Severity
 from cptlint.fixes import Fix, RemoveItem, SetScalar
 from cptlint.model import Day, Encounter, Service
@@ -625,4 +625,62 @@ class UnitsAboveMue(Rule):
                 yield Finding(
                     service.place("units"),
                     f"{units} units of {service.code} {scope}: its Medically Unlikely Edit allows {edit.value}",
+                )
+
+
+@register
+class UnknownCode(Rule):
+    """A billed code the rules data does not know.
+
+    ## What it checks
+    Every billed code is in `rules/codes.yaml` (or an `extend-rules` directory's `codes.yaml`).
+    A code it does not list is not timed or untimed, not a therapy code or not, to cptlint: the
+    unit, modifier and category rules have nothing to judge it by and pass it unseen, which this
+    finding says instead of staying silent. It is information, not an error: the code may be
+    right. NCCI pairs still apply to it (the CMS table is the authority on pairs).
+
+    ## Why a payer cares
+    A code the linter cannot judge is a code a person must, before the claim goes out.
+
+    ## Fails
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    payer: medicare
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97039", units: 1, modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Passes
+    ```yaml
+    id: ENC-1
+    date: 2026-03-14
+    payer: medicare
+    patient: P-1
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97035", units: 1, minutes: 8, modifiers: [GP], diagnosis_pointers: [1]}
+    ```
+
+    ## Source
+    cptlint's own data: what `rules/codes.yaml` lists is what the unit rules (CMS Pub. 100-04
+    Ch. 5 §20.2) and the modifier rules can judge.
+    """
+
+    code = "UNT008"
+    name = "unknown-billing-code"
+    severity = Severity.INFO
+
+    def check(self, encounter: Encounter, policy):
+        codes = policy.codes
+        for service in encounter.services:
+            if service.code not in codes and is_billed(service):
+                yield Finding(
+                    service.place("code"),
+                    f"cptlint does not know {service.code}: its units and modifiers were not checked "
+                    f"(add it to a codes.yaml of your rules to have them checked)",
                 )
