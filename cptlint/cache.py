@@ -112,26 +112,35 @@ class Cache:
             return None
 
     def write(self, key: str, data: bytes) -> None:
+        folder = self.folder(key)
+        if folder is None:
+            return
+        try:
+            temporary = folder / f"{key}.{os.getpid()}.tmp"  # this process's own; replaced whole, so no reader sees half
+            _create(temporary, data)
+            os.replace(temporary, folder / key)
+        except OSError:
+            pass  # a read-only checkout lints all the same
+
+    def folder(self, key: str) -> Path | None:
+        """The folder of key's entry, made if need be; None where it cannot be, or where the
+        cache or a folder in it is a link (a committed .cptlint_cache -> elsewhere)."""
         folder = self.root / key[:2]
         try:
             if self.base.is_symlink():
-                return  # a committed .cptlint_cache -> elsewhere: nothing is written there
+                return None
             if not self.base.exists():
                 self.base.mkdir(parents=True)
                 _create(self.base / ".gitignore", b"# Created by cptlint.\n*\n")
                 _create(self.base / "CACHEDIR.TAG", b"Signature: 8a477f597d28d172789f06886806bc55\n# cptlint's cache\n")
             for directory in (self.root, folder):
                 if directory.is_symlink():
-                    return
+                    return None
                 if not directory.exists():
                     directory.mkdir()
-            if not self._safe_folder(key):
-                return
-            temporary = folder / f"{key}.{os.getpid()}.tmp"  # this process's own; replaced whole, so no reader sees half
-            _create(temporary, data)
-            os.replace(temporary, folder / key)
         except OSError:
-            pass  # a read-only checkout lints all the same
+            return None
+        return folder if self._safe_folder(key) else None
 
     def _safe_folder(self, key: str) -> bool:
         """The cache's folders are real directories, not links to somewhere else."""

@@ -270,11 +270,13 @@ def data(on, output_format, config_path) -> None:
     from cptlint.icd10 import table
 
     icd = table()
-    pairs = sorted(policy.pairs)
-    in_force = [key for key in pairs if any(edit.applies_on(on) for edit in policy.pairs[key])]
+    rows = pairs = in_force = 0
+    for edits in policy.pairs.values():  # one pass: a full CMS table is millions of rows
+        rows, pairs = rows + len(edits), pairs + 1
+        in_force += any(edit.applies_on(on) for edit in edits)
     summary = {
         "files": [dict(item) for item in policy.loaded],
-        "pairs": {"rows": sum(len(rows) for rows in policy.pairs.values()), "pairs": len(pairs), "in_force": len(in_force), "date": on},
+        "pairs": {"rows": rows, "pairs": pairs, "in_force": in_force, "date": on},
         "mue_rows": len(policy.mue),
         "replaced_builtin_pairs": [list(key) for key in policy.replaced],
         "icd10_cm": None if icd is None else {"release": icd.release, "fiscal_year_start": icd.fiscal_year_start},
@@ -285,7 +287,7 @@ def data(on, output_format, config_path) -> None:
     click.echo("CMS files:" if policy.loaded else "CMS files: none (ptp-files and mue-file are not set)")
     for item in policy.loaded:
         click.echo(f"  {item['kind'].upper():<3}  {item['rows']:>9,} rows  {visible(item['file'])}")
-    click.echo(f"Pair edits: {summary['pairs']['rows']:,} rows for {len(pairs):,} pairs; {len(in_force):,} in force on {on}")
+    click.echo(f"Pair edits: {rows:,} rows for {pairs:,} pairs; {in_force:,} in force on {on}")
     click.echo(f"MUE edits: {len(policy.mue):,} codes")
     if icd is None:
         click.echo("ICD-10-CM: not installed, DX004 and DX005 do not run (pip install 'cptlint[icd10]')")

@@ -14,6 +14,7 @@ import json
 import os
 import stat
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -103,7 +104,9 @@ class Region(NamedTuple):
 @dataclass
 class Policy:
     codes: dict[str, CodeInfo]
-    pairs: dict[tuple[str, str], tuple[PairEdit, ...]]  # every row of a pair, in any order of dates
+    # every row of a pair, in any order of dates: a dict, or (CMS tables loaded, a cache kept)
+    # pairtable.Pairs, which looks the CMS table's pairs up in SQLite as they are asked for
+    pairs: Mapping[tuple[str, str], tuple[PairEdit, ...]]
     modifiers: dict
     regions: dict[str, Region]
     aliases: dict[str, str]
@@ -150,28 +153,56 @@ def load_policy(
     from cptlint.cache import digest
 
     key = digest(store.salt.encode(), b"policy", repr(stamp).encode("utf-8", "surrogatepass"))
-    policy = _from_cache(store.read(key))
+    policy = _from_cache(store.read(key), store)
     if policy is None:
         raw, fingerprint = _gather(builtin, extend, mue_file, ptp_files, project)
-        rows = [row for specs in raw["pairs"].values() for row in specs]
-        store.write(key, json.dumps({"raw": {**raw, "pairs": rows}, "fingerprint": fingerprint}).encode())
-        policy = _build(raw, fingerprint)
+        cms = raw.pop("cms_pairs")
+        table = _cms_table(store, fingerprint, cms) if cms else None
+        if table is None:  # no CMS table, or no room for it in the cache: its rows stay in memory
+            raw["pairs"].update(cms)
+        rows = [[row.get(field) for field in PAIR_FIELDS] for specs in raw["pairs"].values() for row in specs]
+        shown = {"file": table.path.name, "rows": table.rows, "pairs": len(table)} if table else None
+        entry = {"raw": {**raw, "pairs": rows, "cms_table": shown}, "fingerprint": fingerprint}
+        store.write(key, json.dumps(entry, separators=(",", ":")).encode())
+        policy = _build(raw, fingerprint, table)
     return policy
 
 
-def _from_cache(entry) -> Policy | None:
+def _cms_table(store, fingerprint: str, pairs: dict):
+    """The CMS pairs written to an SQLite table in the cache, or None where it cannot be."""
+    import sqlite3
+
+    from cptlint.cache import digest
+    from cptlint.pairtable import DamagedTable, PairTable, write_table
+
+    key = digest(store.salt.encode(), b"ptp-table", fingerprint.encode())
+    folder = store.folder(key)
+    if folder is None:
+        return None
+    try:
+        write_table(folder / key, pairs)
+        return PairTable.open(folder / key, sum(len(rows) for rows in pairs.values()), len(pairs))
+    except (OSError, DamagedTable, sqlite3.Error):
+        return None
+
+
+def _from_cache(entry, store) -> Policy | None:
     """The policy a cache entry holds, when every section of it is what the rules schema allows
     (an entry is data, checked as a rules file is; anything else is a miss)."""
     try:
         raw, fingerprint = dict(entry["raw"]), entry["fingerprint"]
         sections = {
             "codes": {"codes": raw["codes"]},
-            "ptp": {"pairs": raw["pairs"]},
             "modifiers": raw["modifiers"],
             "regions": {"regions": raw["regions"], "aliases": raw["aliases"]},
             "techniques": {"techniques": raw["techniques"]},
         }
         if not isinstance(fingerprint, str) or not all(_rules_check(kind)(value) for kind, value in sections.items()):
+            return None
+        if not _pair_rows_hold(raw["pairs"]):
+            return None
+        table = _cached_table(raw.pop("cms_table"), store)
+        if table is False:
             return None
         if not all(isinstance(spec, dict) and _rules_check("payer")(spec) for spec in raw["payers"].values()):
             return None
@@ -181,15 +212,55 @@ def _from_cache(entry) -> Policy | None:
         raw["mue"] = {code: MueEdit(*value) for code, value in mue.items()}
         pairs: dict = {}
         for row in raw["pairs"]:
-            pairs.setdefault((row["column1"], row["column2"]), []).append(row)
+            pairs.setdefault((row[0], row[1]), []).append(dict(zip(PAIR_FIELDS, row)))
         raw["pairs"] = pairs
         if not all(isinstance(item, dict) and set(item) == {"file", "kind", "rows"} for item in raw["loaded"]):
             return None
         if not all(isinstance(key, list) and len(key) == 2 and all(isinstance(c, str) for c in key) for key in raw["replaced"]):
             return None
-        return _build(raw, fingerprint)
+        return _build(raw, fingerprint, table)
     except (KeyError, TypeError, ValueError, AttributeError, PolicyError):
         return None
+
+
+def _cached_table(shown, store):
+    """The CMS table a cached policy names (None when it names none; False when it is not there
+    or not what cptlint wrote)."""
+    if shown is None:
+        return None
+    from cptlint.pairtable import DamagedTable, PairTable
+
+    name, rows, pairs = shown["file"], shown["rows"], shown["pairs"]
+    if not (type(name) is str and re.fullmatch(r"[0-9a-f]{64}", name) and type(rows) is int and type(pairs) is int):
+        return False
+    folder = store.folder(name)
+    try:
+        return PairTable.open(folder / name, rows, pairs) if folder is not None else False
+    except (OSError, DamagedTable):
+        return False
+
+
+PAIR_FIELDS = ("column1", "column2", "modifier_indicator", "effective", "deleted", "source")  # as a cached row lists them
+_ISO_DATE = re.compile(r"[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\Z")
+
+
+def _pair_rows_hold(rows) -> bool:
+    """Whether cached pair rows are what the rules schema allows of a pair: checked by hand, as a
+    full CMS table is millions of rows and the schema's validator would take minutes."""
+    code, date = _CODE.match, _ISO_DATE.match
+    for row in rows:
+        if type(row) is not list or len(row) != 6:
+            return False
+        first, second, indicator, effective, deleted, source = row
+        if not (type(first) is str and code(first) and type(second) is str and code(second)):
+            return False
+        if indicator not in (0, 1, 9) or type(indicator) is not int:
+            return False
+        if not all(value is None or (type(value) is str and date(value)) for value in (effective, deleted)):
+            return False
+        if not (type(source) is str and source):
+            return False
+    return True
 
 
 def _stamp(*paths: Path) -> tuple:
@@ -208,7 +279,9 @@ def _stamp(*paths: Path) -> tuple:
 
 @lru_cache(maxsize=8)
 def _load(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_files: tuple[Path, ...], stamp: tuple, project=None) -> Policy:
-    return _build(*_gather(builtin, extend, mue_file, ptp_files, project))
+    raw, fingerprint = _gather(builtin, extend, mue_file, ptp_files, project)
+    raw["pairs"].update(raw.pop("cms_pairs"))
+    return _build(raw, fingerprint)
 
 
 def _gather(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_files: tuple[Path, ...], project=None) -> tuple[dict, str]:
@@ -252,7 +325,7 @@ def _gather(builtin: Path, extend: tuple[Path, ...], mue_file: Path | None, ptp_
             if key in raw["pairs"]:
                 del raw["pairs"][key]
                 raw["replaced"].append(list(key))
-    raw["pairs"].update(from_files)
+    raw["cms_pairs"] = from_files
     return raw, digest.hexdigest()
 
 
@@ -327,6 +400,7 @@ def read_ptp_text(label, content: bytes) -> list[dict]:
     rationale. Every row is read: a line after the first row that is not a row is an error
     naming the line, and so is a table with no row at all."""
     pairs = []
+    name = Path(str(label)).name
     for number, line in enumerate(_cms_lines(content), start=1):
         fields = [f.strip() for f in line.split("\t")]
         if not pairs and not (len(fields) >= 5 and _CODE.match(fields[0]) and _CODE.match(fields[1])):
@@ -336,7 +410,8 @@ def read_ptp_text(label, content: bytes) -> list[dict]:
         row = _ptp_row(fields)
         if row is None:
             raise PolicyError(f"{label}:{number}: not a PTP row (column 1, column 2, *, effective, deletion, indicator): {line[:80]!r}")
-        pairs.append({**row, "source": f"{Path(str(label)).name} line {number}"})
+        row["source"] = f"{name} line {number}"
+        pairs.append(row)
     if not pairs:
         raise PolicyError(f"{label}: holds no PTP row")
     return pairs
@@ -460,14 +535,14 @@ def _merge(raw: dict, kind: str, path: Path, value: dict) -> None:
         raw["payers"][path.stem] = value
 
 
-def _build(raw: dict, fingerprint: str) -> Policy:
+def _build(raw: dict, fingerprint: str, table=None) -> Policy:
     regions = {name: Region(name, **spec) for name, spec in raw["regions"].items()}
     for alias, target in raw["aliases"].items():
         if target not in regions:
             raise PolicyError(f'region alias "{alias}" maps to "{target}", which is not a region')
     return Policy(
         codes={code: _code_info(code, spec) for code, spec in raw["codes"].items()},
-        pairs={key: tuple(PairEdit(**spec) for spec in specs) for key, specs in raw["pairs"].items()},
+        pairs=_pairs({key: tuple(PairEdit(**spec) for spec in specs) for key, specs in raw["pairs"].items()}, table),
         modifiers=raw["modifiers"],
         regions=regions,
         aliases=raw["aliases"],
@@ -478,6 +553,14 @@ def _build(raw: dict, fingerprint: str) -> Policy:
         loaded=tuple(raw.get("loaded", ())),
         replaced=tuple(tuple(key) for key in raw.get("replaced", ())),
     )
+
+
+def _pairs(rules: dict, table):
+    if table is None:
+        return rules
+    from cptlint.pairtable import Pairs
+
+    return Pairs(rules, table)
 
 
 def _code_info(code: str, spec: dict) -> CodeInfo:

@@ -165,3 +165,72 @@ def test_cptlint_data_names_the_icd10_release_and_says_when_there_is_none(monkey
     text = (REPO / "tests" / "fixtures" / "rules" / "DX004" / "fail-header-and-unknown.yaml").read_bytes()
     found = Linter(Settings()).run([Source("v.yaml", lambda: text)]).diagnostics
     assert "DX004" not in [d.code for d in found]  # without the table the rule does not run
+
+
+def cached_findings(text: str, root, **settings) -> list[str]:
+    found = Linter(Settings(root=root, **settings), cache=True).run([Source("v.yaml", text.encode)]).diagnostics
+    return [d.code for d in found if d.code in ("MOD001", "MOD002")]
+
+
+def test_with_a_cache_the_cms_pairs_are_looked_up_in_its_sqlite_table_with_the_same_verdicts(tmp_path):
+    """A full CMS table is millions of rows: kept in the cache as an SQLite table, read by pair."""
+    from cptlint.cache import Cache
+    from cptlint.pairtable import Pairs
+
+    settings = {"ptp_files": (F4, F1)}
+    cases = [
+        visit("2020-06-01", [("97530", []), ("97140", ["59"])]),
+        visit("2026-03-14", [("97530", []), ("97140", ["59"])]),
+        visit("2026-03-14", [("97530", ["59"]), ("97140", [])]),
+        visit("2024-06-01", [("97012", []), ("97140", ["59"])]),
+        visit("2025-06-01", [("97012", []), ("97140", ["59"])]),
+    ]
+    for run in range(2):  # the first run writes the table, the second reads it
+        for text in cases:
+            assert cached_findings(text, tmp_path, **settings) == mod_findings(text, **settings)
+    in_memory = load_policy(ptp_files=(F4, F1))
+    cached = load_policy(ptp_files=(F4, F1), store=Cache(tmp_path, "salt"))
+    assert isinstance(cached.pairs, Pairs) and not isinstance(in_memory.pairs, Pairs)
+    assert dict(cached.pairs.items()) == dict(in_memory.pairs.items())
+    assert sorted(cached.pairs) == sorted(in_memory.pairs) and len(cached.pairs) == len(in_memory.pairs)
+
+
+def _table(root):
+    tables = [p for p in (root / ".cptlint_cache").rglob("*") if p.is_file() and p.read_bytes()[:15] == b"SQLite format 3"]
+    assert len(tables) == 1
+    return tables[0]
+
+
+def test_a_damaged_or_planted_table_is_never_trusted(tmp_path):
+    import sqlite3
+
+    text = visit("2026-03-14", [("97530", []), ("97140", [])])
+    assert cached_findings(text, tmp_path, ptp_files=(F4,)) == ["MOD001"]
+    table = _table(tmp_path)
+    table.write_bytes(b"not a database")  # garbage: a miss, and the table is written again
+    assert cached_findings(text, tmp_path, ptp_files=(F4,)) == ["MOD001"]
+    table = _table(tmp_path)
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    table.rename(elsewhere)
+    table.symlink_to(elsewhere)  # a link in the cache is not followed: a miss
+    assert cached_findings(text, tmp_path, ptp_files=(F4,)) == ["MOD001"]
+    assert not _table(tmp_path).is_symlink()
+    table = _table(tmp_path)
+    with sqlite3.connect(table) as db:  # a row that is not a rules row: a clear error, never a traceback
+        db.execute("UPDATE pairs SET modifier_indicator = 7")
+    with pytest.raises(PolicyError, match="cached CMS pair table is damaged"):
+        cached_findings(text, tmp_path, ptp_files=(F4,))
+    with sqlite3.connect(table) as db:  # a view added: not the table cptlint writes, a miss
+        db.execute("UPDATE pairs SET modifier_indicator = 1")
+        db.execute("CREATE VIEW other AS SELECT 1")
+    # 97530/97140 was indicator 0 in 2020: trusted, the edited rows would let 59 bypass it
+    assert cached_findings(visit("2020-06-01", [("97530", []), ("97140", ["59"])]), tmp_path, ptp_files=(F4,)) == ["MOD001"]
+
+
+def test_cptlint_data_counts_the_same_from_the_cached_table(tmp_path, monkeypatch):
+    (tmp_path / ".cptlint.toml").write_text(f'ptp-files = ["{F4.as_posix()}", "{F1.as_posix()}"]\n')
+    monkeypatch.chdir(tmp_path)
+    first = json.loads(CliRunner().invoke(main, ["data", "--format", "json", "--date", "2026-03-14"]).output)
+    assert cached_findings(visit("2026-03-14", [("97530", [])]), tmp_path, ptp_files=(F4, F1)) == []
+    second = json.loads(CliRunner().invoke(main, ["data", "--format", "json", "--date", "2026-03-14"]).output)
+    assert first["pairs"] == second["pairs"] and first["pairs"]["rows"] > 0

@@ -384,3 +384,15 @@ def test_assistant_units_stay_within_the_units_and_follow_who_furnished_them(the
         assert fewest == units  # in whole: every unit carries it
     assert fewest >= min(assistant // 15, units)  # the assistant's full units are the assistant's
     assert units - most >= min(therapist // 15, units - assistant // 15)  # and the therapist's the therapist's
+
+
+def test_unt006_does_not_call_a_0_unit_line_billed():
+    """A 0-unit line is documented, not on the claim (the issue's audit: "its message does not call
+    a 0-unit line billed")."""
+    head = VISIT.split("{lines}")[0].format(payer="medicare")
+    unbilled = '  - {code: "97110", units: 0, minutes: 5, modifiers: [GP], diagnosis_pointers: [1]}\n'
+    billed = '  - {code: "97110", units: 1, minutes: 15, modifiers: [GP], diagnosis_pointers: [1]}\n'
+    [first] = [d.message for d in lint(head + unbilled + billed) if d.code == "UNT006"]
+    assert "billed" not in first and "0-unit line" in first
+    [second] = [d.message for d in lint(head + billed + unbilled) if d.code == "UNT006"]
+    assert "already billed at service 1" in second

@@ -508,7 +508,8 @@ class TimedCodeOnSeveralLines(Rule):
                 )
                 yield Finding(
                     service.place("code"),
-                    f"{service.code} is already billed on {where} for {day.date}: report one line with the units summed",
+                    f"{service.code} is already {'billed' if earlier.units else 'on a 0-unit line'} at {where} "
+                    f"for {day.date}: report one line with the units and minutes summed",
                     _merge(earlier, service),
                 )
             else:
