@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cptlint.checks.base import Finding, Rule, register
 from cptlint.diagnostics import Severity
+from cptlint.memo import Verdicts
 from cptlint.model import Encounter
 
 
@@ -18,6 +19,9 @@ def npi_check_digit_holds(npi: str) -> bool:
         value = int(digit) * (2 if position % 2 == 0 else 1)
         total += value - 9 if value > 9 else value
     return (10 - total % 10) % 10 == int(npi[9])
+
+
+HOLDS = Verdicts(npi_check_digit_holds)  # a run sees a few providers' NPIs again and again
 
 
 @register
@@ -66,9 +70,10 @@ class NpiCheckDigit(Rule):
     severity = Severity.ERROR
 
     def check(self, encounter: Encounter, policy):
-        places = [(encounter.provider, encounter.place("provider", "npi"))]
-        places.append((encounter.billing_provider, encounter.place("billing_provider", "npi")))
-        places += [(service.own_provider, service.place("provider", "npi")) for service in encounter.services]
-        for provider, place in places:
-            if provider is not None and provider.npi and not npi_check_digit_holds(provider.npi):
-                yield Finding(place, f"NPI {provider.npi} fails its check digit: a digit is wrong or two are swapped")
+        holders = [(encounter.provider, encounter, "provider"), (encounter.billing_provider, encounter, "billing_provider")]
+        holders += [(service.own_provider, service, "provider") for service in encounter.services]
+        for provider, holder, field in holders:
+            if provider is not None and provider.npi and not HOLDS[provider.npi]:
+                yield Finding(
+                    holder.place(field, "npi"), f"NPI {provider.npi} fails its check digit: a digit is wrong or two are swapped"
+                )

@@ -542,7 +542,10 @@ class AssistantModifier(Rule):
 
     def check(self, day: Day, policy):
         assistant = policy.modifiers.get("assistant", {})
+        rendered = set()  # the disciplines of the day's lines: most days have no assistant
         for service in day.services:
+            if service.provider is not None:
+                rendered.add(service.provider.discipline)
             for modifier, spec in assistant.items():
                 if modifier in service.modifiers and spec["therapy"] not in service.modifiers:
                     yield Finding(
@@ -552,8 +555,9 @@ class AssistantModifier(Rule):
         if day.payer.assistant_modifiers != "required":
             return
         for modifier, spec in assistant.items():
-            for lines in _assistant_groups(day, spec["discipline"], policy):
-                yield from self._judge(lines, modifier, spec["discipline"], policy)
+            if spec["discipline"] in rendered:
+                for lines in _assistant_groups(day, spec["discipline"], policy):
+                    yield from self._judge(lines, modifier, spec["discipline"], policy)
 
     @staticmethod
     def _judge(lines: list[Service], modifier: str, assistant: str, policy):
