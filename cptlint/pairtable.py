@@ -21,7 +21,7 @@ from cptlint.policy import PAIR_FIELDS, PairEdit, PolicyError, _pair_rows_hold
 
 SCHEMA = (
     "CREATE TABLE pairs (column1 TEXT NOT NULL, column2 TEXT NOT NULL, modifier_indicator INTEGER NOT NULL, "
-    "effective TEXT, deleted TEXT, source TEXT NOT NULL)",
+    "effective TEXT, deleted TEXT, source TEXT NOT NULL, column_order TEXT)",
     "CREATE INDEX pair ON pairs (column1, column2)",
 )
 
@@ -46,7 +46,7 @@ def write_table(path: Path, pairs: dict) -> None:
         for statement in SCHEMA:
             connection.execute(statement)
         connection.executemany(
-            "INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?, ?)",
             ([row.get(field) for field in PAIR_FIELDS] for rows in pairs.values() for row in rows),
         )
         connection.commit()
@@ -132,8 +132,8 @@ def _edits(rows: list, path) -> tuple:
     rows = [list(row) for row in rows]
     if not _pair_rows_hold(rows):
         raise DamagedTable(path)
-    # a row lists PAIR_FIELDS: column 1, column 2, indicator, effective, deleted, source
-    return tuple(PairEdit(first, second, indicator, source, effective, deleted) for first, second, indicator, effective, deleted, source in rows)
+    # a row lists PAIR_FIELDS: column 1, column 2, indicator, effective, deleted, source, order
+    return tuple(PairEdit(c1, c2, indicator, source, effective, deleted, order) for c1, c2, indicator, effective, deleted, source, order in rows)
 
 
 class Pairs(Mapping):

@@ -59,6 +59,11 @@ class PairEdit(NamedTuple):
     source: str
     effective: str | None = None
     deleted: str | None = None
+    order: str | None = None  # "unverified": which code is column 1 no source says
+
+    @property
+    def order_known(self) -> bool:
+        return self.order is None
 
     def applies_on(self, date: str) -> bool:
         """ISO dates compare as text. Indicator 9 marks an edit deleted back to its start."""
@@ -240,7 +245,8 @@ def _cached_table(shown, store):
         return False
 
 
-PAIR_FIELDS = ("column1", "column2", "modifier_indicator", "effective", "deleted", "source")  # as a cached row lists them
+# as a cached row lists them; "order" is "unverified" where no source gives the column order
+PAIR_FIELDS = ("column1", "column2", "modifier_indicator", "effective", "deleted", "source", "order")
 _ISO_DATE = re.compile(r"[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\Z")
 
 
@@ -249,16 +255,16 @@ def _pair_rows_hold(rows) -> bool:
     full CMS table is millions of rows and the schema's validator would take minutes."""
     code, date = _CODE.match, _ISO_DATE.match
     for row in rows:
-        if type(row) is not list or len(row) != 6:
+        if type(row) is not list or len(row) != len(PAIR_FIELDS):
             return False
-        first, second, indicator, effective, deleted, source = row
+        first, second, indicator, effective, deleted, source, order = row
         if not (type(first) is str and code(first) and type(second) is str and code(second)):
             return False
         if indicator not in (0, 1, 9) or type(indicator) is not int:
             return False
         if not all(value is None or (type(value) is str and date(value)) for value in (effective, deleted)):
             return False
-        if not (type(source) is str and source):
+        if not (type(source) is str and source) or order not in (None, "unverified"):
             return False
     return True
 

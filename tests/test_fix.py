@@ -120,7 +120,7 @@ CASES = {
     "MOD002-block": (
         "unsafe",
         """\
-  - {code: "97161", units: 1, modifiers: [GP, '59'], diagnosis_pointers: [1]}
+  - {code: "97012", units: 1, modifiers: [GP, '59'], diagnosis_pointers: [1]}
   - code: "97140"
     units: 1
     minutes: 15
@@ -133,7 +133,7 @@ CASES = {
     goal: Walk
 """,
         """\
-  - {code: "97161", units: 1, modifiers: [GP], diagnosis_pointers: [1]}
+  - {code: "97012", units: 1, modifiers: [GP], diagnosis_pointers: [1]}
   - code: "97140"
     units: 1
     minutes: 15
@@ -223,7 +223,7 @@ JSON_BEFORE = """{
     "diagnoses": ["M54.50"],
     "services": [
         {
-            "code": "97161", "units": 1,
+            "code": "97012", "units": 1,
             "modifiers": ["GP", "59"],
             "diagnosis_pointers": [1]
         },

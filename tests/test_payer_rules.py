@@ -124,3 +124,41 @@ def test_an_unknown_code_is_information_not_silence():
     assert [d.severity for d in found] == [Severity.INFO]
     known = MEDICARE_LINE.format(code="97012", discipline="PT", modifiers="GP", payer="medicare")
     assert "UNT008" not in codes(lint(known))
+
+
+PAIR_DAY = """\
+id: E
+date: 2026-04-06
+payer: medicare
+patient: P
+provider: {{npi: "1234567893", discipline: PT}}
+diagnoses: [M54.50]
+services:
+  - {{code: "{first}", units: 1, modifiers: [GP{first_mods}], diagnosis_pointers: [1], start: "09:00", end: "09:30"{group}}}
+  - {{code: "{second}", units: 1, minutes: 15, modifiers: [GP{second_mods}], diagnosis_pointers: [1], start: "09:30", end: "09:45"}}
+"""
+
+
+def pair_codes(first, second, first_mods="", second_mods="", group=False):
+    text = PAIR_DAY.format(
+        first=first, second=second, first_mods=first_mods, second_mods=second_mods, group=", group: true" if group else ""
+    )
+    return [c for c in codes(lint(text)) if c in ("MOD001", "MOD002", "MOD004")]
+
+
+def test_group_therapy_and_a_one_on_one_code_are_an_ncci_pair_of_unverified_order():
+    """atlas.contentguild.co.uk: 97150 and 97110-97542 are subject to NCCI; no source read gives
+    the column order, so a bypass on either line satisfies the edit and MOD002 says nothing."""
+    assert pair_codes("97150", "97110", group=True) == ["MOD001"]
+    assert pair_codes("97150", "97110", second_mods=', "59"', group=True) == []
+    assert pair_codes("97150", "97110", first_mods=', "59"', group=True) == []
+
+
+def test_mod002_speaks_only_where_the_column_order_is_known():
+    assert pair_codes("97161", "97140", first_mods=', "59"') == []  # evaluation/97140: order unverified
+    assert pair_codes("97012", "97140", first_mods=', "59"') == ["MOD002"]  # AAPC: 59 on 97140
+
+
+def test_mod004_reads_the_modifier_on_either_line_where_the_order_is_unverified():
+    # XP (separate practitioner) on the evaluation, both lines by one NPI: contradicted
+    assert pair_codes("97161", "97140", first_mods=", XP") == ["MOD004"]

@@ -75,7 +75,8 @@ class GroupAndOneOnOneSameTime(Rule):
 
     ## What it checks
     When a line of 97150 and a one-on-one line by the same clinician both record time blocks,
-    the blocks do not overlap (blocks that only touch are fine).
+    the blocks do not overlap (blocks that only touch are fine). At separate times the two are
+    still an NCCI pair (MOD001): 59 or an X modifier says the sessions were distinct.
 
     ## Why a payer cares
     A patient in a group during a period cannot also get one-on-one time from the clinician
@@ -102,7 +103,7 @@ class GroupAndOneOnOneSameTime(Rule):
     diagnoses: [M54.50]
     services:
       - {code: "97150", units: 1, group: true, start: "09:00", end: "09:30", modifiers: [GP], diagnosis_pointers: [1]}
-      - {code: "97110", units: 1, minutes: 15, start: "09:30", end: "09:45", modifiers: [GP], diagnosis_pointers: [1]}
+      - {code: "97110", units: 1, minutes: 15, start: "09:30", end: "09:45", modifiers: [GP, "59"], diagnosis_pointers: [1]}
     ```
 
     ## Source

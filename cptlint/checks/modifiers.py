@@ -43,7 +43,8 @@ class PairWithoutBypass(Rule):
 
     ## What it checks
     For each pair in `rules/ptp.yaml` (or the CMS practitioner PTP files) billed the same date of
-    service by the same provider, the column-2 line carries 59 or XE/XP/XS/XU. A pair whose
+    service by the same provider, the column-2 line carries 59 or XE/XP/XS/XU (either line, where
+    the built-in data marks the column order unverified). A pair whose
     modifier indicator is 0 cannot be billed together at all, with or without a modifier.
     Lines billed 0 units are not on the claim and are left out; 97140 beside CMT in the same
     region is REG001's finding instead.
@@ -116,11 +117,18 @@ class PairWithoutBypass(Rule):
                     f"their NCCI edit allows no modifier",
                 )
             elif not bypass_modifiers(second, policy) and not bypass_modifiers(first, policy):
-                yield Finding(
-                    second.place("code"),
-                    f"{second.code} is bundled into {first.code} billed the same day (NCCI edit): "
-                    f"add 59 or XE/XP/XS/XU to {second.code} if the services were distinct",
-                )
+                if edit.order_known:
+                    message = (
+                        f"{second.code} is bundled into {first.code} billed the same day (NCCI edit): "
+                        f"add 59 or XE/XP/XS/XU to {second.code} if the services were distinct"
+                    )
+                else:
+                    message = (
+                        f"{first.code} and {second.code} billed the same day are an NCCI pair: add 59 or "
+                        f"XE/XP/XS/XU to the column-2 code if the services were distinct (which one that is, "
+                        f"the built-in data does not know: load the CMS table with ptp-files)"
+                    )
+                yield Finding(second.place("code"), message)
 
 
 @register
@@ -129,7 +137,8 @@ class BypassOnColumnOne(Rule):
 
     ## What it checks
     For an NCCI pair billed the same day, 59 or an X modifier belongs on the column-2 code (the
-    one the edit denies); the finding sits on the misplaced modifier.
+    one the edit denies); the finding sits on the misplaced modifier. A built-in pair whose column
+    order no source gives (`order: unverified` in `rules/ptp.yaml`) is left alone.
 
     ## Why a payer cares
     A modifier on the wrong line bypasses nothing: the column-2 code is still denied. The OIG
@@ -143,7 +152,7 @@ class BypassOnColumnOne(Rule):
     provider: {npi: "1234567893", discipline: PT}
     diagnoses: [M54.50]
     services:
-      - {code: "97161", units: 1, modifiers: [GP, "59"], diagnosis_pointers: [1]}
+      - {code: "97012", units: 1, modifiers: [GP, "59"], diagnosis_pointers: [1]}
       - code: "97140"
         units: 1
         minutes: 15
@@ -163,7 +172,7 @@ class BypassOnColumnOne(Rule):
     provider: {npi: "1234567893", discipline: PT}
     diagnoses: [M54.50]
     services:
-      - {code: "97161", units: 1, modifiers: [GP], diagnosis_pointers: [1]}
+      - {code: "97012", units: 1, modifiers: [GP], diagnosis_pointers: [1]}
       - code: "97140"
         units: 1
         minutes: 15
@@ -195,7 +204,7 @@ class BypassOnColumnOne(Rule):
     def check(self, day: Day, policy):
         for edit, first, second in pair_lines(day, policy):
             misplaced = bypass_modifiers(first, policy)
-            if edit.modifier_indicator == 1 and misplaced and not bypass_modifiers(second, policy):
+            if edit.modifier_indicator == 1 and edit.order_known and misplaced and not bypass_modifiers(second, policy):
                 move = None
                 if first.encounter.doc is second.encounter.doc:
                     index = first.modifiers.index(misplaced[0])
@@ -362,10 +371,12 @@ class BypassContradictsRecord(Rule):
         for edit, first, second in pair_lines(day, policy):
             if edit.modifier_indicator != 1 or cmt_overlap(first, second, policy):
                 continue
-            for modifier in bypass_modifiers(second, policy):
-                reason = self._contradiction(modifier, first, second, policy)
-                if reason:
-                    yield Finding(_modifier_place(second, modifier), f"{modifier} on {second.code}: {reason}")
+            # where the column order is unverified, the modifier may be on either line
+            for line, other in ((second, first),) if edit.order_known else ((second, first), (first, second)):
+                for modifier in bypass_modifiers(line, policy):
+                    reason = self._contradiction(modifier, other, line, policy)
+                    if reason:
+                        yield Finding(_modifier_place(line, modifier), f"{modifier} on {line.code}: {reason}")
 
     @staticmethod
     def _contradiction(modifier: str, first: Service, second: Service, policy) -> str | None:
