@@ -162,3 +162,49 @@ def test_mod002_speaks_only_where_the_column_order_is_known():
 def test_mod004_reads_the_modifier_on_either_line_where_the_order_is_unverified():
     # XP (separate practitioner) on the evaluation, both lines by one NPI: contradicted
     assert pair_codes("97161", "97140", first_mods=", XP") == ["MOD004"]
+
+
+def test_cq_is_judged_over_the_day_whichever_encounter_holds_the_assistants_line():
+    """One visit written as two encounters (the PT's and the PTA's) of one patient and date: the
+    units of 97110 are counted together, as on the claim."""
+    pt = """\
+encounters:
+  - id: E-PT
+    date: 2026-04-06
+    payer: medicare
+    patient: P
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97110", units: 1, minutes: 5, modifiers: [GP], diagnosis_pointers: [1]}
+  - id: E-PTA
+    date: 2026-04-06
+    payer: medicare
+    patient: P
+    provider: {npi: "1234567893", discipline: PT}
+    diagnoses: [M54.50]
+    services:
+      - {code: "97110", units: 0, minutes: 10, modifiers: [GP], diagnosis_pointers: [1], provider: {npi: "1245319599", discipline: PTA}}
+"""
+    assert "MOD006" in codes(lint(pt))  # 10 of 15 minutes by the PTA: the one unit is hers
+    de_minimis = pt.replace("minutes: 10", "minutes: 2").replace("minutes: 5", "minutes: 20")
+    assert "MOD006" not in codes(lint(de_minimis))  # 2 of 22 minutes: de minimis
+
+
+def test_an_untimed_code_carries_cq_when_the_assistant_furnished_more_than_ten_percent():
+    """The de minimis standard applies to an untimed code over its total time (APTA "Quick guide
+    to using the PTA modifier": more than 10% of the total time of an untimed service)."""
+    text = """\
+id: E
+date: 2026-04-06
+payer: medicare
+patient: P
+provider: {{npi: "1234567893", discipline: PT}}
+diagnoses: [M54.50]
+services:
+  - {{code: "97150", units: 1, group: true, minutes: {pt}, modifiers: [GP{mark}], diagnosis_pointers: [1]}}
+  - {{code: "97150", units: 0, group: true, minutes: {pta}, modifiers: [GP], diagnosis_pointers: [1], provider: {{npi: "1245319599", discipline: PTA}}}}
+"""
+    assert "MOD006" in codes(lint(text.format(pt=30, pta=15, mark="")))
+    assert "MOD006" not in codes(lint(text.format(pt=30, pta=15, mark=", CQ")))
+    assert "MOD006" not in codes(lint(text.format(pt=40, pta=3, mark="")))
