@@ -208,3 +208,11 @@ services:
     assert "MOD006" in codes(lint(text.format(pt=30, pta=15, mark="")))
     assert "MOD006" not in codes(lint(text.format(pt=30, pta=15, mark=", CQ")))
     assert "MOD006" not in codes(lint(text.format(pt=40, pta=3, mark="")))
+
+
+def test_a_diagnosis_written_without_its_decimal_point_says_how_to_write_it():
+    text = visit("two-therapists-one-day").replace("diagnoses: [M54.50]", "diagnoses: [M5450]")
+    [message] = [d.message for d in lint(text) if d.code == "DX001"]
+    assert 'write it "M54.50"' in message
+    lower = [d.message for d in lint(text.replace("M5450", "m54.50")) if d.code == "DX001"]
+    assert lower == ['"m54.50" is not an ICD-10-CM code (did you mean "M54.50"?)']

@@ -62,6 +62,9 @@ class MalformedDiagnosis(Rule):
         for index, code in enumerate(encounter.diagnoses):
             if not WELL_FORMED[code]:
                 hint = f' (did you mean "{code.upper()}"?)' if WELL_FORMED[code.upper()] else ""
+                dotted = f"{code[:3]}.{code[3:]}".upper()
+                if not hint and len(code) > 3 and "." not in code and WELL_FORMED[dotted]:
+                    hint = f': written without its decimal point (as X12 does), write it "{dotted}"'  # M5450
                 yield Finding(encounter.place("diagnoses", index), f'"{code}" is not an ICD-10-CM code{hint}')
 
 
