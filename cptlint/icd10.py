@@ -29,15 +29,14 @@ class Table:
     def status(self, code: str) -> str | None:
         """"billable", "header" (a category with codes below it) or None (not in the release),
         for a code written with or without its dot."""
-        code = code.replace(".", "")
-        if code not in self.known:
-            at = self.text.find("\n" + code + "\n")
-            if at < 0:
-                self.known[code] = None
-            else:
-                following = self.text[at + len(code) + 2 : at + len(code) + 2 + len(code)]
-                self.known[code] = "header" if following == code else "billable"
-        return self.known[code]
+        try:
+            return self.known[code]  # keyed as written: the common case is one lookup
+        except KeyError:
+            bare = code.replace(".", "")
+            at = self.text.find("\n" + bare + "\n")
+            following = self.text[at + len(bare) + 2 : at + 2 * len(bare) + 2] if at >= 0 else None
+            found = self.known[code] = None if at < 0 else "header" if following == bare else "billable"
+            return found
 
 
 @lru_cache(maxsize=1)

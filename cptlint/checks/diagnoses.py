@@ -6,6 +6,7 @@ import re
 
 from cptlint.checks.base import Finding, Rule, register
 from cptlint.diagnostics import Severity
+from cptlint.icd10 import table  # light: the package's code list is read only when a rule asks
 from cptlint.memo import Verdicts
 from cptlint.model import Encounter
 
@@ -194,17 +195,13 @@ class _NotInTheRelease(Rule):
     before_the_release: bool
 
     def check(self, encounter: Encounter, policy):
-        from cptlint.icd10 import table
-
         release = table()
         if release is None or (encounter.date < release.fiscal_year_start) != self.before_the_release:
             return
         for index, code in enumerate(encounter.diagnoses):
-            if not WELL_FORMED[code]:
-                continue  # DX001 says what is wrong with it
             status = release.status(code)
-            if status == "billable":
-                continue
+            if status == "billable" or not WELL_FORMED[code]:
+                continue  # a malformed code is DX001's
             what = "is not an ICD-10-CM code" if status is None else "is a category with codes below it, not a billable code"
             when = (
                 f"; the date of service is older than that release (its fiscal year began {release.fiscal_year_start}): "

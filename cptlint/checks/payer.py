@@ -196,6 +196,11 @@ class CodeStatus(Rule):
     name = "code-status"
     severity = Severity.WARNING
 
+    @classmethod
+    def applies(cls, codes, policy) -> bool:
+        """Only where a code some payer profile gives a status is billed."""
+        return any(code in payer.code_status for payer in policy.payers.values() for code in codes)
+
     def check(self, encounter: Encounter, policy):
         statuses = encounter.payer.code_status
         if not statuses:

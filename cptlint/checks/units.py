@@ -676,6 +676,10 @@ class UnknownCode(Rule):
     name = "unknown-billing-code"
     severity = Severity.INFO
 
+    @classmethod
+    def applies(cls, codes, policy) -> bool:
+        return any(code not in policy.codes for code in codes)
+
     def check(self, encounter: Encounter, policy):
         codes = policy.codes
         for service in encounter.services:
