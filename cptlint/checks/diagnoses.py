@@ -6,7 +6,7 @@ import re
 
 from cptlint.checks.base import Finding, Rule, register
 from cptlint.diagnostics import Severity
-from cptlint.icd10 import table  # light: the package's code list is read only when a rule asks
+from cptlint import icd10  # light: the package's code list is read only when a rule asks
 from cptlint.memo import Verdicts
 from cptlint.model import Encounter
 
@@ -195,7 +195,7 @@ class _NotInTheRelease(Rule):
     before_the_release: bool
 
     def check(self, encounter: Encounter, policy):
-        release = table()
+        release = icd10.table()
         if release is None or (encounter.date < release.fiscal_year_start) != self.before_the_release:
             return
         for index, code in enumerate(encounter.diagnoses):
