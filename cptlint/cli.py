@@ -264,7 +264,7 @@ def data(on, output_format, config_path) -> None:
         _fail(f"--date {on}: write the date of service as YYYY-MM-DD")
     on = on or datetime.date.today().isoformat()
     try:
-        policy = Linter(Resolver(config_path).default).policy
+        policy = Linter(Resolver(config_path).default, cache=True).policy  # a full CMS table: read once
     except (ConfigError, PolicyError) as err:
         _fail(str(err))
     from cptlint.icd10 import table

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from cptlint import icd10  # light: the package's code list is read only when a rule asks
 from cptlint.checks.base import Finding, Rule, register
 from cptlint.diagnostics import Severity
-from cptlint import icd10  # light: the package's code list is read only when a rule asks
 from cptlint.memo import Verdicts
 from cptlint.model import Encounter
 
