@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import NamedTuple
 
-from cptlint import loader, schema
+from cptlint import formats, loader, schema
 from cptlint.cache import Cache
 from cptlint.checks import REGISTRY, Finding, Rule, all_rules
 from cptlint.config import ConfigError, Settings, matches
@@ -120,6 +120,9 @@ class Linter:
         # codes (see Rule.applies), remembered: a run sees the same few combinations again and again.
         self._encounter_rules_for = Remembered(partial(self._choose, self.encounter_rules))
         self._day_rules_for = Remembered(partial(self._choose, self.day_rules))
+        # the same for files of a format that lacks fields (formats.Format.lacks): by (codes, lacks)
+        self._encounter_rules_lacking = Remembered(lambda key: self._choose(self.encounter_rules, *key))
+        self._day_rules_lacking = Remembered(lambda key: self._choose(self.day_rules, *key))
         self.severities = {cls.code: settings.severity_of(cls.code, cls.severity) for cls in all_rules()}
         self.chosen_severities = dict(settings.severity)  # what a finding's own severity does not override
         self.reported = {cls.code for cls in all_rules() if settings.enabled(cls.code)}
@@ -224,7 +227,7 @@ class Linter:
 
     def streams(self, source: Source) -> bool:
         """An NDJSON file on disk: read a line at a time, never whole."""
-        return source.on_disk and (source.kind or loader.kind_of(source.path)) == "lines"
+        return source.on_disk and formats.named(source.kind, source.path).streamed
 
     def _lint_source(self, source: Source) -> FileResult:
         try:
@@ -282,7 +285,7 @@ class Linter:
         return _guarded(path, self._lint_file, path, content, kind, explicit)
 
     def _lint_file(self, path: str, content: bytes, kind: str | None, explicit: bool) -> FileResult:
-        if (kind or loader.kind_of(path)) == "lines":
+        if formats.named(kind, path).streamed:
             lines = content.splitlines(keepends=True)
             return self.settle_lines(self._lint_lines(path, lines), lambda: lines)
         doc = loader.load(path, content, kind)
@@ -497,7 +500,9 @@ class Linter:
         return problems
 
     def _check_encounter(self, encounter: Encounter, findings: list) -> None:
-        for rule in self._encounter_rules_for[encounter.codes]:
+        lacks = formats.LACKING.get(encounter.doc.kind)
+        chosen = self._encounter_rules_for[encounter.codes] if lacks is None else self._encounter_rules_lacking[encounter.codes, lacks]
+        for rule in chosen:
             for finding in rule.check(encounter, self.policy):
                 findings.append(_placed(rule, finding))
 
@@ -505,15 +510,22 @@ class Linter:
         """Run the day rules over one day; result_of(encounter) is the file result a finding goes
         to, among its day findings under provisional (the day's ids) when that is given."""
         day = Day(encounters[0].patient, encounters[0].date, encounters[0].payer, encounters)
-        for rule in self._day_rules_for[day.codes]:
+        lacking = [formats.LACKING[e.doc.kind] for e in encounters if e.doc.kind in formats.LACKING]
+        if lacking:
+            chosen = self._day_rules_lacking[day.codes, frozenset().union(*lacking)]
+        else:
+            chosen = self._day_rules_for[day.codes]
+        for rule in chosen:
             for finding in rule.check(day, self.policy):
                 owner = finding.place.encounter
                 result = result_of(owner)
                 into = result.day_findings.setdefault(provisional, []) if provisional is not None else None
                 self._add(result, owner.doc, _placed(rule, finding), owner.id, into)
 
-    def _choose(self, rules: list[Rule], codes: tuple[str, ...]) -> list[Rule]:
-        return [rule for rule in rules if rule.applies(codes, self.policy)]
+    def _choose(self, rules: list[Rule], codes: tuple, lacks: frozenset = frozenset()) -> list[Rule]:
+        """The rules with something to say about lines billing these codes, in a format that
+        lacks these fields."""
+        return [rule for rule in rules if rule.applies(codes, self.policy) and rule.needs.isdisjoint(lacks)]
 
     def _encounter_slots(self, doc: loader.Document, findings: list) -> list[tuple[tuple, object]]:
         """Where the encounters of a file are: (path, value) pairs; SCH004 when there are none."""
@@ -526,7 +538,7 @@ class Linter:
         if isinstance(root, dict) and "encounters" in root:
             listed = root["encounters"]
             if isinstance(listed, list):
-                if not listed:
+                if not listed and not doc.problems:  # a claim reader that read none has said why
                     findings.append(loader.Problem("SCH004", "encounters: lists no encounter", ("encounters",)))
                 return [(("encounters", i), value) for i, value in enumerate(listed)]
         return [((), root)]
@@ -552,7 +564,7 @@ class Linter:
                 return
         if self.excerpts and doc is not None and doc.kind == "record":
             result.excerpts[span.line] = doc.text
-        if doc is not None and doc.kind == "record":  # no fix is offered in an NDJSON file (see fixer.py)
+        if doc is not None and not formats.writes_fixes(doc.kind):  # an NDJSON record, a claim file (see fixer.py)
             fix = fixable = None
         else:
             fix = problem.fix if self.fixes else None

@@ -17,14 +17,11 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from cptlint import formats
 from cptlint.diagnostics import Span
 
 MAX_DEPTH = 64
 ALIAS_BUDGET = 100_000
-YAML_SUFFIXES = (".yaml", ".yml")
-JSON_SUFFIXES = (".json",)
-LINES_SUFFIXES = (".ndjson", ".jsonl")
-SUFFIXES = YAML_SUFFIXES + JSON_SUFFIXES + LINES_SUFFIXES
 
 
 class Plain(str):
@@ -52,7 +49,7 @@ class Document:
     """One file: its root value, where each piece of it is written, and what was wrong with it."""
 
     path: str
-    kind: str  # "yaml", "json" or "lines"
+    kind: str  # a format's name (cptlint/formats), or "record": one line of an NDJSON file
     text: str
     root: object = None
     problems: list[Problem] = field(default_factory=list)
@@ -161,34 +158,27 @@ def decode(data: bytes) -> tuple[str | None, Problem | None]:
 
 
 def load(path: str, data: bytes, kind: str | None = None) -> Document:
-    """kind: "yaml", "json" or "lines"; by default from the file name."""
+    """kind: a format's name (cptlint/formats); by default from the file name, and from the
+    content where the name says none (a claim file named `.txt` that begins with ISA)."""
     text, problem = decode(data)
-    kind = kind or kind_of(path)
-    doc = Document(path=path, kind=kind, text=text or "")
+    found = formats.named(kind, path)
+    if kind is None and text is not None and not path.lower().endswith(formats.SUFFIXES):
+        found = formats.sniffed(text)
+    doc = Document(path=path, kind=found.name, text=text or "")
     if problem is not None:
         doc.problems.append(problem)
         return doc
-    if kind == "yaml":
-        _load_yaml(doc)
-    elif kind == "json":
-        _load_json(doc)
-    else:
-        _load_lines(doc)
+    found.read(doc)
     return doc
 
 
 def kind_of(path: str) -> str:
-    lower = path.lower()
-    if lower.endswith(JSON_SUFFIXES):
-        return "json"
-    if lower.endswith(LINES_SUFFIXES):
-        return "lines"
-    return "yaml"
+    return formats.of_path(path).name
 
 
 def sniff_kind(text: str) -> str:
-    """For stdin without a file name: JSON if it looks like JSON, else YAML."""
-    return "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
+    """For stdin without a file name: the format its content says, else YAML."""
+    return formats.sniffed(text).name
 
 
 # ---------------------------------------------------------------------------------------- YAML
@@ -463,7 +453,7 @@ def _yaml_events(text: str):
         parser.dispose()
 
 
-def _load_yaml(doc: Document) -> None:
+def load_yaml(doc: Document) -> None:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     builder = _YamlBuilder(doc)
@@ -573,7 +563,7 @@ def _parse_json_text_without_duplicates(text: str, line_offset: int):
     return None, None, [Problem("SCH001", "not valid JSON", span=Span(1 + line_offset, 1, 1 + line_offset, 2))]
 
 
-def _load_json(doc: Document) -> None:
+def load_json(doc: Document) -> None:
     value, index, problems = _parse_json_text(doc.text)
     doc.problems.extend(problems)
     if any(p.code == "SCH001" for p in problems):
@@ -600,7 +590,7 @@ def _too_deep(value, doc: Document) -> Span | None:
     return None
 
 
-def _load_lines(doc: Document) -> None:
+def load_lines(doc: Document) -> None:
     """NDJSON / JSON Lines read whole: each line a record of its own (load_record), the pointer
     of the k-th record /k. The engine streams instead; this serves callers that want the values."""
     records: list = []

@@ -11,7 +11,7 @@ from collections import deque
 from itertools import islice
 from typing import NamedTuple
 
-from cptlint import loader
+from cptlint import formats
 from cptlint.engine import BOM, FileResult, Linter, Source, _guarded
 
 SPLIT_MIN_BYTES = 4 << 20  # an NDJSON file this long is split over the worker processes
@@ -106,7 +106,7 @@ def _check_chunk(settings: list, items: list, keep_documents: bool) -> list[File
 
 
 def worth_splitting(source: Source) -> bool:
-    if not source.on_disk or (source.kind or loader.kind_of(source.path)) != "lines":
+    if not source.on_disk or not formats.named(source.kind, source.path).streamed:
         return False
     try:
         return os.path.getsize(source.path) >= SPLIT_MIN_BYTES

@@ -69,7 +69,7 @@ class _CptlintPlugin:
         return self.settings_by_config[key]
 
     def pytest_collect_file(self, file_path: Path, parent):
-        from cptlint.loader import SUFFIXES
+        from cptlint.formats import SUFFIXES
 
         if not file_path.name.lower().endswith(SUFFIXES):
             return None

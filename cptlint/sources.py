@@ -16,7 +16,7 @@ from pathlib import Path
 from cptlint.config import Settings
 from cptlint.data import rules_dir
 from cptlint.engine import Source
-from cptlint.loader import SUFFIXES
+from cptlint.formats import SUFFIXES
 
 
 class _Fixed:

@@ -21,7 +21,8 @@ def lint_example(text: str, tmp_path):
         target = tmp_path / "rules" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content + "\n")
-    return lint(text, extend_rules=(tmp_path / "rules",) if extra else ())
+    name = "claim.837" if text.startswith("ISA") else "enc.yaml"  # an X12 example is a claim file
+    return lint(text, name=name, extend_rules=(tmp_path / "rules",) if extra else ())
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)

@@ -60,7 +60,12 @@ def test_examples_meet_their_expectations():
     assert all("/pass/" not in d.path for d in diagnostics)
 
 
+# Rules of claim files: a claim file has no `expect:` list yet, so their failing and passing
+# claims are in tests/test_x12.py (with the public samples of ../shared/samples).
+CLAIM_FILE_RULES = {"SCH006", "SCH007"}
+
+
 def test_every_rule_has_failing_and_passing_fixtures():
     kinds = {p.name: {f.name.split("-")[0] for f in p.glob("*.y*ml")} for p in DIRECTORIES}
-    lacking = [code for code in REGISTRY if kinds.get(code, set()) != {"fail", "pass"}]
+    lacking = [code for code in REGISTRY if kinds.get(code, set()) != {"fail", "pass"} and code not in CLAIM_FILE_RULES]
     assert lacking == []

@@ -45,6 +45,10 @@ class Rule:
     requires: ClassVar[frozenset[str]] = frozenset()
     # Categories of which at least one must appear, when any are named.
     requires_any: ClassVar[frozenset[str]] = frozenset()
+    # Encounter fields without which it has nothing to judge: on a format that cannot carry one
+    # (formats.Format.lacks: an 837P has no minutes) the rule does not run, as the field is
+    # unknown there, not missing.
+    needs: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def applies(cls, codes: tuple[str, ...], policy) -> bool:

@@ -53,6 +53,7 @@ class OneOnOneCodeInGroup(Rule):
     """
 
     code = "DLV001"
+    needs = frozenset({"group"})
     name = "one-on-one-code-in-group"
     severity = Severity.ERROR
 
@@ -113,6 +114,7 @@ class GroupAndOneOnOneSameTime(Rule):
     """
 
     code = "DLV002"
+    needs = frozenset({"start"})
     requires = frozenset({"group"})
     name = "group-and-one-on-one-same-time"
     severity = Severity.ERROR
@@ -181,6 +183,7 @@ class OverlappingOneOnOne(Rule):
     """
 
     code = "DLV003"
+    needs = frozenset({"start"})
     name = "overlapping-one-on-one"
     severity = Severity.ERROR
     scope = "day"

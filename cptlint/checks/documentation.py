@@ -78,6 +78,7 @@ class ManualTherapyWithoutResponse(_ManualTherapyNeeds):
     """
 
     code = "DOC001"
+    needs = frozenset({"response"})
     name = "manual-therapy-without-response"
     field = "response"
     what = "the patient's response"
@@ -136,6 +137,7 @@ class ManualTherapyWithoutGoal(_ManualTherapyNeeds):
     """
 
     code = "DOC002"
+    needs = frozenset({"goal"})
     name = "manual-therapy-without-goal"
     field = "goal"
     what = "the functional goal it serves"

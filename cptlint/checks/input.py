@@ -215,3 +215,152 @@ class DuplicateId(Rule):
     name = "duplicate-id"
     severity = Severity.ERROR
     scope = "input"
+
+
+@register
+class ClaimStructure(Rule):
+    """An X12 837P claim file whose envelope or segments do not hold together.
+
+    ## What it checks
+    In an 837P file, the counts and control numbers of the envelopes agree: SE01 with the
+    segments from ST to SE, SE02 with ST02, GE01 with the transactions of the group and GE02 with
+    GS06, IEA01 with the groups and IEA02 with ISA13; the component separator the segments use is
+    the one ISA16 declares (the file is read with the one used); a claim (CLM) has service lines
+    (LX, SV1); a service line is an HC (CPT/HCPCS) procedure in units (SV103 `UN`). The finding
+    sits on the element.
+
+    ## Why a payer cares
+    A clearinghouse rejects the whole interchange or transaction on an envelope error (TA1,
+    999) before any claim in it is read; a line coded otherwise than HC is not a therapy line.
+
+    ## Fails
+    ```x12
+    ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *260406*1200*^*00501*000000001*0*P*:~
+    GS*HC*SUBMITTER*RECEIVER*20260406*1200*1*X*005010X222A1~
+    ST*837*0001*005010X222A1~
+    BHT*0019*00*1*20260406*1200*CH~
+    HL*1**20*1~
+    PRV*BI*PXC*225100000X~
+    NM1*85*2*LAKESIDE PHYSICAL THERAPY*****XX*1567890128~
+    HL*2*1*22*0~
+    SBR*P*18*******CI~
+    NM1*IL*1*DOE*JANE****MI*W123456789~
+    CLM*VISIT-1*120***11:B:1*Y*A*Y*Y~
+    HI*ABK:M5450~
+    NM1*82*1*RIVERA*ANA****XX*1234567893~
+    PRV*PE*PXC*225100000X~
+    LX*1~
+    SV1*HC:97140:GP*120*UN*1***1~
+    DTP*472*D8*20260406~
+    SE*17*0001~
+    GE*1*1~
+    IEA*1*000000001~
+    ```
+
+    ## Passes
+    ```x12
+    ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *260406*1200*^*00501*000000001*0*P*:~
+    GS*HC*SUBMITTER*RECEIVER*20260406*1200*1*X*005010X222A1~
+    ST*837*0001*005010X222A1~
+    BHT*0019*00*1*20260406*1200*CH~
+    HL*1**20*1~
+    PRV*BI*PXC*225100000X~
+    NM1*85*2*LAKESIDE PHYSICAL THERAPY*****XX*1567890128~
+    HL*2*1*22*0~
+    SBR*P*18*******CI~
+    NM1*IL*1*DOE*JANE****MI*W123456789~
+    CLM*VISIT-1*120***11:B:1*Y*A*Y*Y~
+    HI*ABK:M5450~
+    NM1*82*1*RIVERA*ANA****XX*1234567893~
+    PRV*PE*PXC*225100000X~
+    LX*1~
+    SV1*HC:97140:GP*120*UN*1***1~
+    DTP*472*D8*20260406~
+    SE*16*0001~
+    GE*1*1~
+    IEA*1*000000001~
+    ```
+
+    ## Source
+    ASC X12 005010X222A1 (837P TR3): the ISA fixed-width layout, SE01 "number of included
+    segments", GE01/IEA01 counts and the matching control numbers; segment SV1 (SV101 composite
+    with qualifier HC, SV103 unit basis UN).
+    """
+
+    code = "SCH006"
+    name = "claim-structure"
+    severity = Severity.ERROR
+    scope = "input"
+
+
+@register
+class IcdNineClaim(Rule):
+    """An 837P claim coded in ICD-9-CM.
+
+    ## What it checks
+    A claim whose diagnoses are ICD-9-CM (HI qualifiers BK and BF, the codes of dates of service
+    before 2015-10-01) is one finding, at its first ICD-9 qualifier; its lines are not linted, as
+    cptlint's diagnosis and coding rules are those of ICD-10-CM claims.
+
+    ## Why a payer cares
+    For dates of service from 2015-10-01 HIPAA requires ICD-10-CM (ABK, ABF): an ICD-9 claim is
+    rejected. An older claim is out of what cptlint checks, and says so once instead of a
+    cascade of findings.
+
+    ## Fails
+    ```x12
+    ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *260406*1200*^*00501*000000001*0*P*:~
+    GS*HC*SUBMITTER*RECEIVER*20260406*1200*1*X*005010X222A1~
+    ST*837*0001*005010X222A1~
+    BHT*0019*00*1*20260406*1200*CH~
+    HL*1**20*1~
+    PRV*BI*PXC*225100000X~
+    NM1*85*2*LAKESIDE PHYSICAL THERAPY*****XX*1567890128~
+    HL*2*1*22*0~
+    SBR*P*18*******CI~
+    NM1*IL*1*DOE*JANE****MI*W123456789~
+    CLM*VISIT-1*120***11:B:1*Y*A*Y*Y~
+    HI*BK:7213~
+    NM1*82*1*RIVERA*ANA****XX*1234567893~
+    PRV*PE*PXC*225100000X~
+    LX*1~
+    SV1*HC:97140:GP*120*UN*1***1~
+    DTP*472*D8*20050215~
+    SE*16*0001~
+    GE*1*1~
+    IEA*1*000000001~
+    ```
+
+    ## Passes
+    ```x12
+    ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *260406*1200*^*00501*000000001*0*P*:~
+    GS*HC*SUBMITTER*RECEIVER*20260406*1200*1*X*005010X222A1~
+    ST*837*0001*005010X222A1~
+    BHT*0019*00*1*20260406*1200*CH~
+    HL*1**20*1~
+    PRV*BI*PXC*225100000X~
+    NM1*85*2*LAKESIDE PHYSICAL THERAPY*****XX*1567890128~
+    HL*2*1*22*0~
+    SBR*P*18*******CI~
+    NM1*IL*1*DOE*JANE****MI*W123456789~
+    CLM*VISIT-1*120***11:B:1*Y*A*Y*Y~
+    HI*ABK:M5450~
+    NM1*82*1*RIVERA*ANA****XX*1234567893~
+    PRV*PE*PXC*225100000X~
+    LX*1~
+    SV1*HC:97140:GP*120*UN*1***1~
+    DTP*472*D8*20260406~
+    SE*16*0001~
+    GE*1*1~
+    IEA*1*000000001~
+    ```
+
+    ## Source
+    HHS final rule on ICD-10 code sets (45 CFR 162.1002; compliance date 2015-10-01); ASC X12
+    005010X222A1 HI segment qualifiers ABK/ABF (ICD-10-CM) and BK/BF (ICD-9-CM).
+    """
+
+    code = "SCH007"
+    name = "icd9-claim"
+    severity = Severity.WARNING
+    scope = "input"

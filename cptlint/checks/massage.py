@@ -78,6 +78,7 @@ class ManualTherapyIsMassage(Rule):
     """
 
     code = "MAN001"
+    needs = frozenset({"techniques"})
     requires = frozenset({"manual_therapy"})
     name = "manual-therapy-is-massage"
     severity = Severity.ERROR
@@ -151,6 +152,7 @@ class ManualTherapyNotManual(Rule):
     """
 
     code = "MAN002"
+    needs = frozenset({"techniques"})
     requires = frozenset({"manual_therapy"})
     name = "manual-therapy-not-manual"
     severity = Severity.ERROR
@@ -208,6 +210,7 @@ class MassageIsManualTherapy(Rule):
     """
 
     code = "MAN003"
+    needs = frozenset({"techniques"})
     requires = frozenset({"massage"})
     name = "massage-is-manual-therapy"
     severity = Severity.WARNING
@@ -279,6 +282,7 @@ class MassageAndManualSameRegion(Rule):
     """
 
     code = "MAN004"
+    needs = frozenset({"regions"})
     requires = frozenset({"massage", "manual_therapy"})
     name = "massage-and-manual-same-region"
     severity = Severity.WARNING
@@ -356,6 +360,7 @@ class TechniqueMissingOrUnknown(Rule):
     """
 
     code = "MAN005"
+    needs = frozenset({"techniques"})
     name = "technique-missing-or-unknown"
     severity = Severity.ERROR
 

@@ -71,6 +71,7 @@ class ManualTherapyInCmtRegion(Rule):
     """
 
     code = "REG001"
+    needs = frozenset({"regions"})
     requires = frozenset({"manual_therapy", "cmt"})
     name = "manual-therapy-in-cmt-region"
     severity = Severity.ERROR
@@ -137,6 +138,7 @@ class CmtCodeRegionCount(Rule):
     """
 
     code = "REG002"
+    needs = frozenset({"regions"})
     requires = frozenset({"cmt"})
     name = "cmt-code-region-count"
     severity = Severity.ERROR
@@ -222,6 +224,7 @@ class CmtRegionsWithoutDiagnosis(Rule):
     """
 
     code = "REG003"
+    needs = frozenset({"regions"})
     requires = frozenset({"cmt"})
     name = "cmt-regions-without-diagnosis"
     severity = Severity.WARNING
@@ -298,6 +301,7 @@ class RegionMissing(Rule):
     """
 
     code = "REG004"
+    needs = frozenset({"regions"})
     name = "region-missing"
     severity = Severity.ERROR
 
@@ -363,6 +367,7 @@ class UnknownRegion(Rule):
     """
 
     code = "REG005"
+    needs = frozenset({"regions"})
     name = "unknown-region"
     severity = Severity.ERROR
 

@@ -132,6 +132,7 @@ class UnitsExceedMinutes(Rule):
     """
 
     code = "UNT001"
+    needs = frozenset({"minutes"})
     name = "units-exceed-minutes"
     severity = Severity.ERROR
     scope = "day"
@@ -212,6 +213,7 @@ class UnitsSpreadAgainstRule(Rule):
     """
 
     code = "UNT002"
+    needs = frozenset({"minutes"})
     name = "units-spread-against-rule"
     severity = Severity.ERROR
     scope = "day"
@@ -280,6 +282,7 @@ class TimedCodeWithoutMinutes(Rule):
     """
 
     code = "UNT003"
+    needs = frozenset({"minutes"})
     name = "timed-code-without-minutes"
     severity = Severity.ERROR
 
@@ -341,6 +344,7 @@ class UnitsBelowMinutes(Rule):
     """
 
     code = "UNT004"
+    needs = frozenset({"minutes"})
     name = "units-below-minutes"
     severity = Severity.WARNING
     scope = "day"

@@ -1,0 +1,109 @@
+"""The file formats cptlint reads, one module each behind one small interface.
+
+A format says which files are its own (by suffix, and by content where suffixes lie), reads a
+document into the encounter tree the schema and rules read (`{"encounters": [...]}` or one
+encounter) with a position for every part a finding can name, says which encounter fields it
+carries (a rule that needs another does not run on it: what a claim format does not carry is
+unknown, not missing), whether it is streamed a record at a time, and whether fixes can be
+written back into it.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+SERVICE_DETAIL = frozenset(("minutes", "techniques", "response", "goal", "regions", "start", "end", "group"))
+
+
+class Format:
+    name: ClassVar[str]
+    suffixes: ClassVar[tuple[str, ...]]
+    streamed: ClassVar[bool] = False  # read a record (line) at a time, in byte ranges over workers
+    writes_fixes: ClassVar[bool] = True
+    # the encounter fields it cannot carry; rules that need one of them do not run on its files
+    lacks: ClassVar[frozenset[str]] = frozenset()
+
+    def recognises(self, text: str) -> bool:
+        """Whether text without a telling name (stdin) is written in this format."""
+        return False
+
+    def read(self, doc) -> None:  # pragma: no cover - every format has its own
+        """Fill doc.root, doc.index and doc.problems from doc.text."""
+        raise NotImplementedError
+
+
+class Yaml(Format):
+    name, suffixes = "yaml", (".yaml", ".yml")
+
+    def read(self, doc) -> None:
+        from cptlint.loader import load_yaml
+
+        load_yaml(doc)
+
+
+class Json(Format):
+    name, suffixes = "json", (".json",)
+
+    def recognises(self, text: str) -> bool:
+        return text.lstrip()[:1] in ("{", "[")
+
+    def read(self, doc) -> None:
+        from cptlint.loader import load_json
+
+        load_json(doc)
+
+
+class Ndjson(Format):
+    name, suffixes = "lines", (".ndjson", ".jsonl")
+    streamed = True
+    writes_fixes = False  # see fixer.py: a record is never rewritten in place
+
+    def read(self, doc) -> None:
+        from cptlint.loader import load_lines
+
+        load_lines(doc)
+
+
+class X12(Format):
+    name, suffixes = "x12", (".x12", ".837", ".edi")
+    writes_fixes = False
+    lacks = SERVICE_DETAIL  # an 837P line carries code, modifiers, units, pointers, date and provider
+
+    def recognises(self, text: str) -> bool:
+        return text.lstrip("\ufeff \t\r\n")[:3] == "ISA"
+
+    def read(self, doc) -> None:
+        from cptlint.formats.x12 import read
+
+        read(doc)
+
+
+FORMATS: tuple[Format, ...] = (X12(), Yaml(), Json(), Ndjson())
+BY_NAME = {f.name: f for f in FORMATS}
+SUFFIXES = tuple(suffix for f in FORMATS for suffix in f.suffixes)
+DEFAULT = BY_NAME["yaml"]
+
+
+def of_path(path: str) -> Format:
+    """The format a file's name says (YAML when it says none)."""
+    lower = path.lower()
+    return next((f for f in FORMATS if lower.endswith(f.suffixes)), DEFAULT)
+
+
+def named(name: str | None, path: str) -> Format:
+    return BY_NAME[name] if name in BY_NAME else of_path(path)
+
+
+# The fields each format that lacks any cannot carry, by its name (a document's kind).
+LACKING = {f.name: f.lacks for f in FORMATS if f.lacks}
+
+
+def writes_fixes(kind: str) -> bool:
+    """Whether a document of this kind takes fixes ("record", one NDJSON line, does not)."""
+    found = BY_NAME.get(kind)
+    return found is not None and found.writes_fixes
+
+
+def sniffed(text: str) -> Format:
+    """For stdin without a file name: the format its content says, else YAML."""
+    return next((f for f in FORMATS if f.recognises(text)), DEFAULT)

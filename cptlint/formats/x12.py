@@ -1,0 +1,382 @@
+"""X12 837P professional claims (005010X222A1) read into encounters, each part placed at its element.
+
+Delimiters come from the fixed-width ISA segment (counting from 0: the element separator at 3,
+the repetition separator ISA11 at 82, the component separator ISA16 at 104, the segment
+terminator at 105). Segments may sit on one line or one a line. A claim (loop 2300, CLM) is an
+encounter per date of service of its lines (2400: SV1, DTP*472); its diagnoses are HI's
+(ICD-10-CM ABK/ABF, written without the dot); the patient is the subscriber's member id
+(2010BA) or, in a 2000C loop, the member id and the patient's name (2010CA); the billing
+provider is 2010AA, the rendering provider 2310B or 2420A with its PRV taxonomy for the
+discipline; the payer is SBR09 (MB Medicare Part B, CI commercial). What an 837P does not carry
+(minutes, techniques, response, goal, regions, time blocks) is unknown: see formats.X12.lacks.
+
+Structural problems are SCH006 at their element: segment and group counts (SE01, GE01, IEA01)
+and control numbers (SE02, GE02, IEA02) that do not match, a component separator the segments
+do not use, a claim without service lines, a service line that is not HC-coded or not in units.
+A claim coded in ICD-9-CM (HI BK/BF, before 2015-10-01) is one SCH007 and is not linted further.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from cptlint.diagnostics import Span
+from cptlint.loader import LineMap, PositionIndex, Problem
+
+ISA_LENGTH = 106
+TAXONOMY = {"2251": "PT", "2252": "PTA", "225X": "OT", "224Z": "OTA", "235Z": "SLP", "111N": "DC"}  # by prefix
+PAYERS = {"MB": "medicare", "CI": "commercial"}  # SBR09, the claim filing indicator
+ICD10 = ("ABK", "ABF")  # principal and other diagnosis, ICD-10-CM
+ICD9 = ("BK", "BF")
+_COMPOSITE = re.compile(r"HC([^A-Za-z0-9 ])")  # SV101 begins with the HC qualifier and a separator
+
+
+class Element(NamedTuple):
+    text: str
+    start: int  # offsets in the file's text
+    end: int
+
+
+class Segment(NamedTuple):
+    id: str
+    start: int
+    end: int
+    elements: list  # Element each; elements[0] is the segment id
+
+    def get(self, number: int) -> Element | None:
+        return self.elements[number] if number < len(self.elements) and self.elements[number].text else None
+
+    def text(self, number: int) -> str:
+        found = self.get(number)
+        return found.text if found is not None else ""
+
+    def components(self, number: int, separator: str) -> list[Element]:
+        found = self.get(number)
+        if found is None:
+            return []
+        parts, at = [], found.start
+        for piece in found.text.split(separator):
+            parts.append(Element(piece, at, at + len(piece)))
+            at += len(piece) + 1
+        return parts
+
+
+def segments(text: str, start: int, separator: str, terminator: str) -> list[Segment]:
+    """Every segment from start, its elements with their offsets."""
+    found = []
+    at = start
+    while at < len(text):
+        end = text.find(terminator, at)
+        if end < 0:
+            end = len(text)
+        while at < end and text[at] in " \t\r\n":
+            at += 1
+        if at < end:
+            elements, piece_start = [], at
+            for piece in text[at:end].split(separator):
+                elements.append(Element(piece, piece_start, piece_start + len(piece)))
+                piece_start += len(piece) + 1
+            found.append(Segment(elements[0].text, at, end, elements))
+        at = end + 1
+    return found
+
+
+class _Reader:
+    def __init__(self, doc):
+        self.doc = doc
+        self.lines = LineMap(doc.text)
+        self.index = PositionIndex()
+        self.encounters: list[dict] = []
+
+    def span(self, piece) -> Span:
+        start, end = piece.start, max(piece.end, piece.start + 1)
+        line, column = self.lines.position(start)
+        end_line, end_column = self.lines.position(end)
+        return Span(line, column, end_line, end_column)
+
+    def problem(self, code: str, message: str, piece) -> None:
+        self.doc.problems.append(Problem(code, message, span=self.span(piece)))
+
+    def place(self, parts: tuple, piece) -> None:
+        if piece is not None:
+            self.index.entries[parts] = (None, self.span(piece))
+
+
+def read(doc) -> None:
+    text = doc.text
+    start = len(text) - len(text.lstrip("\ufeff \t\r\n"))
+    reader = _Reader(doc)
+    if text[start : start + 3] != "ISA" or len(text) - start < ISA_LENGTH:
+        doc.problems.append(Problem("SCH001", "not an X12 interchange: it begins with the 106-character ISA segment", span=Span(1, 1, 1, 2)))
+        return
+    separator, component, terminator = text[start + 3], text[start + 104], text[start + 105]
+    found = segments(text, start, separator, terminator)
+    component = _component_separator(reader, found, component)
+    _envelopes(reader, found)
+    _claims(reader, found, component)
+    doc.root = {"encounters": reader.encounters}
+    doc.index = reader.index
+    reader.place(("encounters",), Element("", start, start + 3))
+
+
+def _component_separator(reader: _Reader, found: list[Segment], declared: str) -> str:
+    """The separator the SV1 composites use; a finding at ISA16 where it is not the declared one."""
+    for segment in found:
+        if segment.id == "SV1" and segment.get(1) is not None:
+            match = _COMPOSITE.match(segment.text(1))
+            if match and match.group(1) != declared:
+                isa16 = found[0].get(16) or found[0].elements[-1]
+                reader.problem(
+                    "SCH006",
+                    f"ISA16 declares '{declared}' as the component separator, but the segments use "
+                    f"'{match.group(1)}': read with '{match.group(1)}'",
+                    isa16,
+                )
+                return match.group(1)
+            return declared
+    return declared
+
+
+def _envelopes(reader: _Reader, found: list[Segment]) -> None:
+    """Counts and control numbers of the interchange (ISA/IEA), groups (GS/GE) and transactions (ST/SE)."""
+    isa, groups, transactions, st, gs = found[0], 0, 0, None, None
+    count = 0
+    for segment in found:
+        count += 1
+        if segment.id == "GS":
+            gs, groups, transactions = segment, groups + 1, 0
+        elif segment.id == "ST":
+            st, count, transactions = segment, 1, transactions + 1
+        elif segment.id == "SE" and st is not None:
+            _match(reader, segment, 1, str(count), f"the transaction holds {count} segments (ST to SE)")
+            _match(reader, segment, 2, st.text(2), f"ST02 is {st.text(2)}")
+            st = None
+        elif segment.id == "GE" and gs is not None:
+            _match(reader, segment, 1, str(transactions), f"the group holds {transactions} transactions")
+            _match(reader, segment, 2, gs.text(6), f"GS06 is {gs.text(6)}")
+            gs = None
+        elif segment.id == "IEA":
+            _match(reader, segment, 1, str(groups), f"the interchange holds {groups} groups")
+            _match(reader, segment, 2, isa.text(13), f"ISA13 is {isa.text(13)}")
+
+
+def _match(reader: _Reader, segment: Segment, number: int, expected: str, why: str) -> None:
+    written = segment.text(number)
+    if written.lstrip("0") != expected.lstrip("0"):
+        piece = segment.get(number) or segment.elements[0]
+        reader.problem("SCH006", f"{segment.id}{number:02d} says {written or 'nothing'}, but {why}", piece)
+
+
+class _Claim:
+    """What a claim's segments said, until the next claim or the end of its loops."""
+
+    def __init__(self, clm: Segment, context: dict):
+        self.clm, self.context = clm, dict(context)
+        self.diagnoses: list[Element] = []
+        self.icd9: Element | None = None
+        self.hi: Segment | None = None
+        self.date: Element | None = None
+        self.rendering: tuple | None = None  # (NM1 segment, PRV segment or None)
+        self.lines: list[dict] = []
+
+
+def _claims(reader: _Reader, found: list[Segment], component: str) -> None:
+    context: dict = {}  # billing provider, subscriber, patient, payer: what the HL loops said
+    claim: _Claim | None = None
+    line: dict | None = None
+    last_nm1: str | None = None
+    for segment in found:
+        sid = segment.id
+        if sid in ("HL", "SE"):
+            _close(reader, claim)
+            claim = line = None
+            if sid == "HL":
+                level = segment.text(3)
+                if level == "20":
+                    context = {}
+                elif level == "22":
+                    context = {k: v for k, v in context.items() if k.startswith("billing")}
+        elif sid == "NM1":
+            last_nm1 = segment.text(1)
+            if line is not None and last_nm1 == "82":
+                line["rendering"] = (segment, None)
+            elif claim is not None and last_nm1 == "82":
+                claim.rendering = (segment, None)
+            elif last_nm1 == "85":
+                context["billing"] = segment
+            elif last_nm1 == "IL":
+                context["subscriber"] = segment
+            elif last_nm1 == "QC":
+                context["patient"] = segment
+        elif sid == "PRV":
+            if line is not None and line.get("rendering"):
+                line["rendering"] = (line["rendering"][0], segment)
+            elif claim is not None and claim.rendering is not None:
+                claim.rendering = (claim.rendering[0], segment)
+            elif segment.text(1) == "BI" and claim is None:
+                context["billing_taxonomy"] = segment
+        elif sid == "SBR":
+            context["payer"] = segment.get(9)
+        elif sid == "CLM":
+            _close(reader, claim)
+            claim, line = _Claim(segment, context), None
+        elif sid == "HI" and claim is not None:
+            claim.hi = segment
+            for number in range(1, len(segment.elements)):
+                parts = segment.components(number, component)
+                if len(parts) >= 2:
+                    if parts[0].text in ICD9 and claim.icd9 is None:
+                        claim.icd9 = parts[0]
+                    elif parts[0].text in ICD10:
+                        claim.diagnoses.append(parts[1])
+        elif sid == "LX" and claim is not None:
+            line = {"lx": segment}
+            claim.lines.append(line)
+        elif sid == "SV1" and line is not None:
+            line["sv1"] = segment
+        elif sid == "DTP" and segment.text(1) == "472":
+            if line is not None:
+                line["date"] = segment.get(3)
+            elif claim is not None:
+                claim.date = segment.get(3)
+    _close(reader, claim)
+
+
+def _close(reader: _Reader, claim: _Claim | None) -> None:
+    """The claim's encounters, one per date of service of its lines."""
+    if claim is None:
+        return
+    clm = claim.clm
+    if claim.icd9 is not None:
+        reader.problem(
+            "SCH007",
+            "an ICD-9-CM claim (HI BK/BF, dates of service before 2015-10-01): cptlint checks ICD-10-CM claims, "
+            "so its lines are not linted",
+            claim.icd9,
+        )
+        return
+    served = [line for line in claim.lines if "sv1" in line]
+    if not served:
+        reader.problem("SCH006", f"claim {clm.text(1)} has no service line (loop 2400, LX and SV1)", clm.elements[0])
+        return
+    by_date: dict[str, list[dict]] = {}
+    for line in served:
+        written = line.get("date") or claim.date
+        by_date.setdefault(_date(written.text) if written is not None else "", []).append(line)
+    for date, lines in by_date.items():
+        _encounter(reader, claim, date, lines, len(by_date) > 1)
+
+
+def _encounter(reader: _Reader, claim: _Claim, date: str, lines: list[dict], several: bool) -> None:
+    number = len(reader.encounters)
+    at = ("encounters", number)
+    clm, context = claim.clm, claim.context
+    encounter: dict = {"id": clm.text(1) + (f" {date}" if several else "")}
+    reader.place(at, Element("", clm.start, clm.end))
+    reader.place(at + ("id",), clm.get(1))
+    if date:
+        encounter["date"] = date
+        reader.place(at + ("date",), lines[0].get("date") or claim.date)
+    patient = context.get("subscriber")
+    if patient is not None and patient.get(9) is not None:
+        named = context.get("patient")
+        who = patient.text(9) + (f" {named.text(3)}, {named.text(4)}".rstrip(", ") if named is not None else "")
+        encounter["patient"] = who
+        reader.place(at + ("patient",), named or patient.get(9))
+    payer = context.get("payer")
+    if payer is not None and payer.text in PAYERS:
+        encounter["payer"] = PAYERS[payer.text]
+        reader.place(at + ("payer",), payer)
+    billing = context.get("billing")
+    rendering = claim.rendering
+    if billing is not None and billing.get(9) is not None:
+        encounter["billing_provider"] = {"npi": billing.text(9)}
+        reader.place(at + ("billing_provider",), Element("", billing.start, billing.end))
+        reader.place(at + ("billing_provider", "npi"), billing.get(9))
+    provider = _provider(reader, at + ("provider",), rendering or (billing, context.get("billing_taxonomy")))
+    if provider:
+        encounter["provider"] = provider
+    encounter["diagnoses"] = [_dotted(d.text) for d in claim.diagnoses]
+    if claim.hi is not None:
+        reader.place(at + ("diagnoses",), Element("", claim.hi.start, claim.hi.end))
+        for k, element in enumerate(claim.diagnoses):
+            reader.place(at + ("diagnoses", k), element)
+    encounter["services"] = [_service(reader, at + ("services", j), line, claim) for j, line in enumerate(lines)]
+    reader.place(at + ("services",), Element("", lines[0]["lx"].start, lines[0]["lx"].end))
+    reader.encounters.append(encounter)
+
+
+def _provider(reader: _Reader, at: tuple, found) -> dict | None:
+    nm1, prv = found if found else (None, None)
+    if nm1 is None:
+        return None
+    provider: dict = {}
+    reader.place(at, Element("", nm1.start, nm1.end))
+    if nm1.get(9) is not None:
+        provider["npi"] = nm1.text(9)
+        reader.place(at + ("npi",), nm1.get(9))
+    if prv is not None and prv.get(3) is not None and prv.text(3)[:4] in TAXONOMY:
+        provider["discipline"] = TAXONOMY[prv.text(3)[:4]]
+        reader.place(at + ("discipline",), prv.get(3))
+    return provider
+
+
+def _service(reader: _Reader, at: tuple, line: dict, claim: _Claim) -> dict:
+    sv1: Segment = line["sv1"]
+    component = _separator_of(sv1)
+    service: dict = {}
+    reader.place(at, Element("", sv1.start, sv1.end))
+    parts = sv1.components(1, component) if component else [sv1.get(1)] if sv1.get(1) else []
+    if not parts or parts[0].text != "HC" or len(parts) < 2:
+        reader.problem("SCH006", "SV101 is not an HC (CPT/HCPCS) procedure: HC, its separator and the code", sv1.get(1) or sv1.elements[0])
+    else:
+        service["code"] = parts[1].text
+        reader.place(at + ("code",), parts[1])
+        modifiers = [p for p in parts[2:6] if p.text]
+        service["modifiers"] = [p.text for p in modifiers]
+        reader.place(at + ("modifiers",), sv1.get(1))
+        for m, piece in enumerate(modifiers):
+            reader.place(at + ("modifiers", m), piece)
+    units = sv1.get(4)
+    if sv1.text(3) not in ("UN", ""):
+        reader.problem("SCH006", f"SV103 is {sv1.text(3)}: cptlint reads therapy lines billed in units (UN)", sv1.get(3))
+    if units is not None:
+        service["units"] = _number(units.text)
+        reader.place(at + ("units",), units)
+    pointers = sv1.components(7, component) if component else []
+    service["diagnosis_pointers"] = [_number(p.text) for p in pointers if p.text]
+    reader.place(at + ("diagnosis_pointers",), sv1.get(7) or sv1.elements[0])
+    for k, piece in enumerate(p for p in pointers if p.text):
+        reader.place(at + ("diagnosis_pointers", k), piece)
+    rendering = line.get("rendering")
+    if rendering is not None:
+        provider = _provider(reader, at + ("provider",), rendering)
+        if provider:
+            service["provider"] = provider
+    return service
+
+
+def _separator_of(sv1: Segment) -> str | None:
+    match = _COMPOSITE.match(sv1.text(1))
+    return match.group(1) if match else None
+
+
+def _number(text: str):
+    """A whole number as a number (SV104 is written 1 or 1.00); anything else as written, for the schema to judge."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() else text
+
+
+def _date(text: str) -> str:
+    """D8 CCYYMMDD (or the start of an RD8 range) as an ISO date."""
+    day = text.split("-")[0]
+    return f"{day[:4]}-{day[4:6]}-{day[6:8]}" if len(day) == 8 and day.isdigit() else text
+
+
+def _dotted(code: str) -> str:
+    """ICD-10-CM as X12 writes it (M5450) in the form the rules read (M54.50)."""
+    return f"{code[:3]}.{code[3:]}" if len(code) > 3 and "." not in code else code
