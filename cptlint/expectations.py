@@ -3,6 +3,9 @@
 An entry is a rule code (`UNT001`) or a code pinned to a place (`UNT001@/services/0/units`).
 A file meets its expectations when every finding is expected and every expectation found:
 pinned entries match code and JSON Pointer, plain ones match the code anywhere in the file.
+
+A claim file (X12 837P, FHIR) has no place of its own for them: they sit in a sidecar file
+beside it, its name and `.expect` (`visit.837.expect`), one entry a line, `#` for comments.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cptlint import loader
+from cptlint import formats, loader
 from cptlint.diagnostics import Diagnostic, pointer_of
 
 
@@ -33,13 +36,28 @@ class Expectation:
 _COMMENT = re.compile(r"^#\s*expect:\s*\[([^\]]*)\]\s*$", re.M)
 
 
-def read_expectations(path: str, content: bytes) -> list[Expectation] | None:
-    """The file's expectations, or None when it states none (no `expect:` key anywhere).
+SIDECAR = ".expect"
+
+
+def sidecar_of(path: str) -> str:
+    return path + SIDECAR
+
+
+def read_sidecar(content: bytes) -> list[Expectation]:
+    lines = (line.partition("#")[0].strip() for line in content.decode("utf-8", "replace").splitlines())
+    return [Expectation.parse(line) for line in lines if line]
+
+
+def read_expectations(path: str, content: bytes, sidecar: bytes | None = None) -> list[Expectation] | None:
+    """The file's expectations, or None when it states none (no `expect:` key anywhere, or, for
+    a claim file, no sidecar: sidecar is that file's content).
 
     A file that cannot be read (the SCH001 fixtures) states them in a comment line of its own,
     `# expect: [SCH001]`.
     """
     doc = loader.load(path, content)
+    if not formats.states_expectations(doc.kind):
+        return None if sidecar is None else read_sidecar(sidecar)
     if not doc.is_readable:
         match = _COMMENT.search(content.decode("utf-8", "replace"))
         return [Expectation.parse(e.strip()) for e in match.group(1).split(",") if e.strip()] if match else None

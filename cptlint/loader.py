@@ -161,9 +161,7 @@ def load(path: str, data: bytes, kind: str | None = None) -> Document:
     """kind: a format's name (cptlint/formats); by default from the file name, and from the
     content where the name says none (a claim file named `.txt` that begins with ISA)."""
     text, problem = decode(data)
-    found = formats.named(kind, path)
-    if kind is None and text is not None and not path.lower().endswith(formats.SUFFIXES):
-        found = formats.sniffed(text)
+    found = formats.named(kind, path) if kind is not None or text is None else formats.of_file(path, text)
     doc = Document(path=path, kind=found.name, text=text or "")
     if problem is not None:
         doc.problems.append(problem)

@@ -115,6 +115,7 @@ class CptlintItem(pytest.Item):
         self.plugin: _CptlintPlugin = self.config.pluginmanager.get_plugin("cptlint-collector")
         self.settings, self.linter = self.plugin.settings_for(self.path)
         self.content = b""
+        self.sidecar: bytes | None = None  # a claim file's expectations (expectations.py)
 
     @property
     def display_path(self) -> str:
@@ -130,11 +131,15 @@ class CptlintItem(pytest.Item):
         from cptlint.config import relative_posix
 
         where = relative_posix(self.path, self.settings.root).encode("utf-8", "surrogatepass")
-        parts = (where, self.content, repr(self.settings).encode(), self.linter.policy.fingerprint.encode(), code_fingerprint().encode())
+        parts = (where, self.content, repr(self.sidecar).encode(), repr(self.settings).encode(), self.linter.policy.fingerprint.encode(), code_fingerprint().encode())
         return digest(*parts)
 
     def setup(self) -> None:
+        from cptlint.expectations import sidecar_of
+
         self.content = self.path.read_bytes()
+        sidecar = Path(sidecar_of(str(self.path)))
+        self.sidecar = sidecar.read_bytes() if sidecar.is_file() and not sidecar.is_symlink() else None
         self.key = self.cache_key()
         self.user_properties.append(("cptlint_key", self.key))
 
@@ -147,7 +152,7 @@ class CptlintItem(pytest.Item):
             return  # it passed, and nothing that decides its verdict has changed since: it passes
         content = self.content
         found = self.linter.run([Source(str(self.path), lambda: content)]).diagnostics
-        expected = read_expectations(self.display_path, content)
+        expected = read_expectations(self.display_path, content, self.sidecar)
         if expected is None:
             unexpected = [d for d in found if d.severity >= self.settings.fail_on]
             missing: list = []
@@ -160,7 +165,12 @@ class CptlintItem(pytest.Item):
         if not isinstance(excinfo.value, Mismatch):
             return super().repr_failure(excinfo, style)
         mismatch = excinfo.value
-        what = "do not meet its expect: list" if mismatch.stated else "(it states no expect: list)"
+        from cptlint.expectations import SIDECAR
+        from cptlint.formats import of_file
+
+        kind = of_file(str(self.path), self.content.decode("utf-8", "replace"))
+        list_name = "expect: list" if kind.states_expectations else f"{SIDECAR} file ({self.path.name}{SIDECAR})"
+        what = f"do not meet its {list_name}" if mismatch.stated else f"(it states no {list_name})"
         rows = [("missing", e.code, "-", e.pointer or "(anywhere)", "") for e in mismatch.missing]
         rows += [("unexpected", d.code, f"{d.line}:{d.column}", d.pointer or "/", d.message) for d in mismatch.unexpected]
         widths = [max(len(r[i]) for r in rows) for i in range(4)]

@@ -8,6 +8,7 @@ import pytest
 
 from cptlint.checks import REGISTRY, all_rules
 from cptlint.checks.base import SECTIONS
+from cptlint.formats import fhir
 from tests.conftest import lint
 
 RULES = all_rules()
@@ -21,7 +22,8 @@ def lint_example(text: str, tmp_path):
         target = tmp_path / "rules" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content + "\n")
-    name = "claim.837" if text.startswith("ISA") else "enc.yaml"  # an X12 example is a claim file
+    # a claim example is a claim file: X12 by its ISA, FHIR by its resourceType
+    name = "claim.837" if text.startswith("ISA") else "claim.json" if fhir.recognises(text) else "enc.yaml"
     return lint(text, name=name, extend_rules=(tmp_path / "rules",) if extra else ())
 
 

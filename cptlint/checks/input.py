@@ -295,12 +295,13 @@ class ClaimStructure(Rule):
 
 @register
 class IcdNineClaim(Rule):
-    """An 837P claim coded in ICD-9-CM.
+    """A claim (837P or FHIR) coded in ICD-9-CM.
 
     ## What it checks
-    A claim whose diagnoses are ICD-9-CM (HI qualifiers BK and BF, the codes of dates of service
-    before 2015-10-01) is one finding, at its first ICD-9 qualifier; its lines are not linted, as
-    cptlint's diagnosis and coding rules are those of ICD-10-CM claims.
+    A claim whose diagnoses are ICD-9-CM (X12 HI qualifiers BK and BF; FHIR diagnosis codings in
+    the ICD-9-CM system only), the codes of dates of service before 2015-10-01, is one finding,
+    at its first ICD-9 code; its lines are not linted, as cptlint's diagnosis and coding rules
+    are those of ICD-10-CM claims.
 
     ## Why a payer cares
     For dates of service from 2015-10-01 HIPAA requires ICD-10-CM (ABK, ABF): an ICD-9 claim is
@@ -363,4 +364,64 @@ class IcdNineClaim(Rule):
     code = "SCH007"
     name = "icd9-claim"
     severity = Severity.WARNING
+    scope = "input"
+
+
+@register
+class ClaimResource(Rule):
+    """A FHIR Claim or ExplanationOfBenefit whose parts cptlint reads do not hold together.
+
+    ## What it checks
+    In a FHIR R4 Claim or ExplanationOfBenefit (alone or in a Bundle), the parts cptlint reads:
+    an item's `productOrService` and `modifier` are coded in CPT or HCPCS, the item has a
+    `quantity`, each `diagnosisSequence` names a `diagnosis[]` with an ICD-10-CM coding and each
+    `careTeamSequence` a `careTeam[]` member, lists are lists and objects objects, and the file
+    is a Claim, an ExplanationOfBenefit or a Bundle of them. Extensions, adjudication and the
+    rest are read past. The finding sits on the part; a line that cannot be read is not linted.
+
+    ## Why a payer cares
+    A pointer to a diagnosis that is not there leaves the line without medical necessity, and a
+    code in another system (an NDC, a UCUM unit) is not a procedure a payer prices.
+
+    ## Fails
+    ```json
+    {
+      "resourceType": "Claim", "id": "VISIT-1", "status": "active", "use": "claim",
+      "patient": {"reference": "Patient/P-1"},
+      "provider": {"identifier": {"system": "http://hl7.org/fhir/sid/us-npi", "value": "1567890128"}},
+      "careTeam": [{"sequence": 1, "provider": {"identifier": {"system": "http://hl7.org/fhir/sid/us-npi", "value": "1234567893"}},
+                    "qualification": {"coding": [{"system": "http://nucc.org/provider-taxonomy", "code": "225100000X"}]}}],
+      "diagnosis": [{"sequence": 1, "diagnosisCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M5450"}]}}],
+      "item": [{"sequence": 1, "careTeamSequence": [1], "diagnosisSequence": [2],
+                "productOrService": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "97140"}]},
+                "modifier": [{"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "GP"}]}],
+                "servicedDate": "2026-04-06", "quantity": {"value": 1}}]
+    }
+    ```
+
+    ## Passes
+    ```json
+    {
+      "resourceType": "Claim", "id": "VISIT-1", "status": "active", "use": "claim",
+      "patient": {"reference": "Patient/P-1"},
+      "provider": {"identifier": {"system": "http://hl7.org/fhir/sid/us-npi", "value": "1567890128"}},
+      "careTeam": [{"sequence": 1, "provider": {"identifier": {"system": "http://hl7.org/fhir/sid/us-npi", "value": "1234567893"}},
+                    "qualification": {"coding": [{"system": "http://nucc.org/provider-taxonomy", "code": "225100000X"}]}}],
+      "diagnosis": [{"sequence": 1, "diagnosisCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M5450"}]}}],
+      "item": [{"sequence": 1, "careTeamSequence": [1], "diagnosisSequence": [1],
+                "productOrService": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "97140"}]},
+                "modifier": [{"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "GP"}]}],
+                "servicedDate": "2026-04-06", "quantity": {"value": 1}}]
+    }
+    ```
+
+    ## Source
+    HL7 FHIR R4 Claim and ExplanationOfBenefit (item.diagnosisSequence, item.careTeamSequence,
+    item.productOrService, item.quantity); CARIN Consumer Directed Payer Data Exchange (C4BB)
+    code systems for CPT, HCPCS and ICD-10-CM.
+    """
+
+    code = "SCH008"
+    name = "claim-resource"
+    severity = Severity.ERROR
     scope = "input"

@@ -20,6 +20,8 @@ class Format:
     suffixes: ClassVar[tuple[str, ...]]
     streamed: ClassVar[bool] = False  # read a record (line) at a time, in byte ranges over workers
     writes_fixes: ClassVar[bool] = True
+    # whether a file states its fixture expectations itself (`expect:`); else in a sidecar file
+    states_expectations: ClassVar[bool] = True
     # the encounter fields it cannot carry; rules that need one of them do not run on its files
     lacks: ClassVar[frozenset[str]] = frozenset()
 
@@ -66,7 +68,7 @@ class Ndjson(Format):
 
 class X12(Format):
     name, suffixes = "x12", (".x12", ".837", ".edi")
-    writes_fixes = False
+    writes_fixes = states_expectations = False
     lacks = SERVICE_DETAIL  # an 837P line carries code, modifiers, units, pointers, date and provider
 
     def recognises(self, text: str) -> bool:
@@ -78,16 +80,46 @@ class X12(Format):
         read(doc)
 
 
-FORMATS: tuple[Format, ...] = (X12(), Yaml(), Json(), Ndjson())
+class Fhir(Format):
+    name, suffixes = "fhir", (".json",)
+    writes_fixes = states_expectations = False
+    # an item carries code, modifiers, quantity, pointers, date and care team; bodySite is not read yet
+    lacks = SERVICE_DETAIL
+
+    def recognises(self, text: str) -> bool:
+        from cptlint.formats.fhir import recognises
+
+        return recognises(text)
+
+    def read(self, doc) -> None:
+        from cptlint.formats.fhir import read
+
+        read(doc)
+
+
+# Where formats share a suffix (FHIR and plain JSON), the first that recognises the content wins.
+FORMATS: tuple[Format, ...] = (X12(), Yaml(), Fhir(), Json(), Ndjson())
 BY_NAME = {f.name: f for f in FORMATS}
-SUFFIXES = tuple(suffix for f in FORMATS for suffix in f.suffixes)
+SUFFIXES = tuple(dict.fromkeys(suffix for f in FORMATS for suffix in f.suffixes))
 DEFAULT = BY_NAME["yaml"]
 
 
 def of_path(path: str) -> Format:
-    """The format a file's name says (YAML when it says none)."""
+    """The format a file's name says (YAML when it says none; the last of those sharing it)."""
     lower = path.lower()
-    return next((f for f in FORMATS if lower.endswith(f.suffixes)), DEFAULT)
+    return next((f for f in reversed(FORMATS) if lower.endswith(f.suffixes)), DEFAULT)
+
+
+def of_file(path: str, text: str) -> Format:
+    """The format of a file: its name, and its content where the name says none or several
+    formats share it (a `.json` FHIR Claim, an 837P named `.txt`)."""
+    lower = path.lower()
+    named_by = [f for f in FORMATS if lower.endswith(f.suffixes)]
+    if len(named_by) == 1:
+        return named_by[0]
+    if not named_by:
+        return sniffed(text)
+    return next((f for f in named_by if f.recognises(text)), named_by[-1])
 
 
 def named(name: str | None, path: str) -> Format:
@@ -102,6 +134,11 @@ def writes_fixes(kind: str) -> bool:
     """Whether a document of this kind takes fixes ("record", one NDJSON line, does not)."""
     found = BY_NAME.get(kind)
     return found is not None and found.writes_fixes
+
+
+def states_expectations(kind: str) -> bool:
+    found = BY_NAME.get(kind)
+    return found is None or found.states_expectations
 
 
 def sniffed(text: str) -> Format:

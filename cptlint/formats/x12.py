@@ -22,10 +22,10 @@ import re
 from typing import NamedTuple
 
 from cptlint.diagnostics import Span
+from cptlint.formats.claims import ICD9_MESSAGE, discipline, dotted, whole_number
 from cptlint.loader import LineMap, PositionIndex, Problem
 
 ISA_LENGTH = 106
-TAXONOMY = {"2251": "PT", "2252": "PTA", "225X": "OT", "224Z": "OTA", "235Z": "SLP", "111N": "DC"}  # by prefix
 PAYERS = {"MB": "medicare", "CI": "commercial"}  # SBR09, the claim filing indicator
 ICD10 = ("ABK", "ABF")  # principal and other diagnosis, ICD-10-CM
 ICD9 = ("BK", "BF")
@@ -251,8 +251,7 @@ def _close(reader: _Reader, claim: _Claim | None) -> None:
     if claim.icd9 is not None:
         reader.problem(
             "SCH007",
-            "an ICD-9-CM claim (HI BK/BF, dates of service before 2015-10-01): cptlint checks ICD-10-CM claims, "
-            "so its lines are not linted",
+            ICD9_MESSAGE,
             claim.icd9,
         )
         return
@@ -297,7 +296,7 @@ def _encounter(reader: _Reader, claim: _Claim, date: str, lines: list[dict], sev
     provider = _provider(reader, at + ("provider",), rendering or (billing, context.get("billing_taxonomy")))
     if provider:
         encounter["provider"] = provider
-    encounter["diagnoses"] = [_dotted(d.text) for d in claim.diagnoses]
+    encounter["diagnoses"] = [dotted(d.text) for d in claim.diagnoses]
     if claim.hi is not None:
         reader.place(at + ("diagnoses",), Element("", claim.hi.start, claim.hi.end))
         for k, element in enumerate(claim.diagnoses):
@@ -316,8 +315,8 @@ def _provider(reader: _Reader, at: tuple, found) -> dict | None:
     if nm1.get(9) is not None:
         provider["npi"] = nm1.text(9)
         reader.place(at + ("npi",), nm1.get(9))
-    if prv is not None and prv.get(3) is not None and prv.text(3)[:4] in TAXONOMY:
-        provider["discipline"] = TAXONOMY[prv.text(3)[:4]]
+    if prv is not None and prv.get(3) is not None and discipline(prv.text(3)):
+        provider["discipline"] = discipline(prv.text(3))
         reader.place(at + ("discipline",), prv.get(3))
     return provider
 
@@ -342,10 +341,10 @@ def _service(reader: _Reader, at: tuple, line: dict, claim: _Claim) -> dict:
     if sv1.text(3) not in ("UN", ""):
         reader.problem("SCH006", f"SV103 is {sv1.text(3)}: cptlint reads therapy lines billed in units (UN)", sv1.get(3))
     if units is not None:
-        service["units"] = _number(units.text)
+        service["units"] = whole_number(units.text)
         reader.place(at + ("units",), units)
     pointers = sv1.components(7, component) if component else []
-    service["diagnosis_pointers"] = [_number(p.text) for p in pointers if p.text]
+    service["diagnosis_pointers"] = [whole_number(p.text) for p in pointers if p.text]
     reader.place(at + ("diagnosis_pointers",), sv1.get(7) or sv1.elements[0])
     for k, piece in enumerate(p for p in pointers if p.text):
         reader.place(at + ("diagnosis_pointers", k), piece)
@@ -362,21 +361,7 @@ def _separator_of(sv1: Segment) -> str | None:
     return match.group(1) if match else None
 
 
-def _number(text: str):
-    """A whole number as a number (SV104 is written 1 or 1.00); anything else as written, for the schema to judge."""
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return int(value) if value.is_integer() else text
-
-
 def _date(text: str) -> str:
     """D8 CCYYMMDD (or the start of an RD8 range) as an ISO date."""
     day = text.split("-")[0]
     return f"{day[:4]}-{day[4:6]}-{day[6:8]}" if len(day) == 8 and day.isdigit() else text
-
-
-def _dotted(code: str) -> str:
-    """ICD-10-CM as X12 writes it (M5450) in the form the rules read (M54.50)."""
-    return f"{code[:3]}.{code[3:]}" if len(code) > 3 and "." not in code else code

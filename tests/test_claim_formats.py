@@ -1,0 +1,89 @@
+"""One visit, three formats: tests/fixtures/claims holds each visit as YAML, as an X12 837P claim
+and as a FHIR Claim. The findings agree (the rules a claim format can run are all that these
+visits give), each sits on the line of its service in its own file, and the claim files' `.expect`
+sidecars gate them in `pytest --cptlint` as `expect:` gates the YAML."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from cptlint import loader
+from cptlint.expectations import compare, read_expectations, sidecar_of
+from tests.conftest import lint
+
+CLAIMS = Path(__file__).parent / "fixtures" / "claims"
+VISITS = sorted(p.stem for p in CLAIMS.glob("*.yaml"))
+
+
+def findings(path: Path):
+    return lint(path.read_text(), name=path.name)
+
+
+def service_lines_837(text: str) -> list[int]:
+    return [n for n, line in enumerate(text.splitlines(), 1) if line.startswith("SV1*")]
+
+
+def item_ranges_fhir(text: str) -> list[range]:
+    lines = text.splitlines()
+    starts = [n for n, line in enumerate(lines, 1) if '"careTeamSequence"' in line]
+    ends = [n for n, line in enumerate(lines, 1) if '"quantity"' in line]
+    return [range(start - 2, end + 3) for start, end in zip(starts, ends)]
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_the_same_visit_gives_the_same_findings_in_every_format_each_on_its_service(visit):
+    yaml = findings(CLAIMS / f"{visit}.yaml")
+    x12_text, fhir_text = (CLAIMS / f"{visit}.837").read_text(), (CLAIMS / f"{visit}.json").read_text()
+    x12, fhir = findings(CLAIMS / f"{visit}.837"), findings(CLAIMS / f"{visit}.json")
+    as_claim = sorted((d.code, "/encounters/0" + d.pointer, d.message) for d in yaml)
+    assert sorted((d.code, d.pointer, d.message) for d in x12) == as_claim
+    assert sorted((d.code, d.pointer, d.message) for d in fhir) == as_claim
+    for d in x12:
+        k = int(re.search(r"/services/(\d+)", d.pointer).group(1))
+        assert d.line == service_lines_837(x12_text)[k], d
+    for d in fhir:
+        k = int(re.search(r"/services/(\d+)", d.pointer).group(1))
+        assert d.line in item_ranges_fhir(fhir_text)[k], d
+
+
+def test_the_clean_visit_is_clean_in_every_format():
+    for suffix in (".yaml", ".837", ".json"):
+        assert findings(CLAIMS / f"clean-pt-visit{suffix}") == []
+
+
+def test_what_a_claim_does_not_carry_is_unknown_not_missing():
+    """The YAML visit without its response and minutes gets DOC001 and UNT003; the claim, which
+    carries neither, gets nothing: those rules do not run on it."""
+    text = (CLAIMS / "clean-pt-visit.yaml").read_text()
+    text = re.sub(r"\n    response: .*", "", text)
+    text = re.sub(r"\n    minutes: 30", "", text)
+    assert sorted(d.code for d in lint(text, name="v.yaml")) == ["DOC001", "UNT003"]
+    assert findings(CLAIMS / "clean-pt-visit.837") == findings(CLAIMS / "clean-pt-visit.json") == []
+
+
+@pytest.mark.parametrize("visit", VISITS)
+def test_each_claim_file_meets_its_sidecar(visit):
+    for suffix in (".837", ".json"):
+        path = CLAIMS / f"{visit}{suffix}"
+        expected = read_expectations(path.name, path.read_bytes(), Path(sidecar_of(str(path))).read_bytes())
+        assert compare(expected, findings(path)) == ([], [])
+
+
+def test_a_claim_file_without_a_sidecar_states_nothing_and_its_own_expect_key_is_not_read():
+    claim = (CLAIMS / "pair-without-bypass.json").read_bytes()
+    assert read_expectations("c.json", claim) is None
+    assert read_expectations("c.json", claim, b"# nothing expected\n") == []
+    # an `expect` member in a FHIR resource is not cptlint's: FHIR has no such element
+    assert loader.load("c.json", claim).kind == "fhir"
+
+
+def test_pytest_gates_claim_files_by_their_sidecars(pytester):
+    pytester.makefile(".837", visit=(CLAIMS / "pair-without-bypass.837").read_text())
+    pytester.makefile(".json", visit=(CLAIMS / "pair-without-bypass.json").read_text())
+    (pytester.path / "visit.837.expect").write_text("MOD001@/encounters/0/services/1/code\n")
+    result = pytester.runpytest("--cptlint", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)  # the JSON claim has no sidecar: its MOD001 is unexpected
+    result.stdout.fnmatch_lines(["*visit.json (it states no .expect file (visit.json.expect))*", "*unexpected*MOD001*"])

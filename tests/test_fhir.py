@@ -1,0 +1,156 @@
+"""FHIR R4 Claim and ExplanationOfBenefit read into encounters: positions at their JSON place,
+the structure cptlint reads (SCH008), and the public Blue Button samples of ../shared/samples/fhir."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cptlint import loader
+from cptlint.checks.input import ClaimResource
+from tests.conftest import SHARED, lint
+
+SAMPLES = sorted((SHARED / "samples" / "fhir").glob("*.json"))
+GOOD = ClaimResource.example("Passes")
+
+
+def found(text: str, name: str = "claim.json"):
+    return [(d.code, d.line, d.column, d.message) for d in lint(text, name=name)]
+
+
+def edited(**changes) -> str:
+    claim = json.loads(GOOD)
+    for dotted_path, value in changes.items():
+        *parents, last = dotted_path.split(".")
+        target = claim
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        target[int(last) if last.isdigit() else last] = value
+    return json.dumps(claim, indent=2)
+
+
+def line_of(text: str, needle: str, occurrence: int = 0) -> int:
+    lines = [n for n, line in enumerate(text.splitlines(), 1) if needle in line]
+    return lines[occurrence]
+
+
+def test_a_correctly_billed_claim_gives_no_finding_and_is_read_whole():
+    assert found(GOOD) == []
+    doc = loader.load("claim.json", GOOD.encode())
+    assert doc.kind == "fhir"
+    [encounter] = doc.root["encounters"]
+    assert encounter["date"] == "2026-04-06" and encounter["patient"] == "Patient/P-1"
+    assert encounter["billing_provider"] == {"npi": "1567890128"}
+    assert encounter["provider"] == {"npi": "1234567893", "discipline": "PT"}
+    assert encounter["diagnoses"] == ["M54.50"]  # ICD-10-CM as claims write it, dotted as the rules read it
+    assert encounter["services"] == [{"code": "97140", "units": 1, "modifiers": ["GP"], "diagnosis_pointers": [1]}]
+
+
+def test_a_plain_json_encounter_file_is_still_json_and_stdin_is_told_by_its_resource_type():
+    assert loader.load("enc.json", b'{"id": "E", "date": "2026-04-06", "services": []}').kind == "json"
+    assert loader.sniff_kind(GOOD) == "fhir"
+
+
+def test_each_part_is_placed_where_the_resource_writes_it():
+    text = edited(**{"item.0.modifier": []})  # Medicare by default: 97140 without GP
+    [(code, line, column, _)] = found(text)
+    assert code == "MOD005" and line == line_of(text, '"modifier": []')
+    wrong_units = edited(**{"item.0.quantity": {"value": 1.5}})
+    [(code, line, _, _)] = found(wrong_units)
+    assert code == "SCH003" and line == line_of(wrong_units, '"value": 1.5')
+
+
+def test_a_pointer_to_no_diagnosis_or_no_care_team_member_is_sch008_at_the_pointer():
+    text = edited(**{"item.0.diagnosisSequence": [1, 7], "item.0.careTeamSequence": [1, 3]})
+    findings = found(text)
+    assert [(c, m) for c, _, _, m in findings] == [  # in the order they are written
+        ("SCH008", "careTeamSequence 3 points at no careTeam member"),
+        ("SCH008", "diagnosisSequence 7 points at no ICD-10-CM diagnosis of the Claim"),
+    ]
+    assert [line for _, line, _, _ in findings] == [line_of(text, "      3"), line_of(text, "      7")]
+
+
+def test_codes_of_other_systems_are_named_and_their_line_not_read():
+    ndc = edited(**{"item.0.productOrService": {"coding": [{"system": "http://hl7.org/fhir/sid/ndc", "code": "00777310502"}]}})
+    assert [(c, m) for c, _, _, m in found(ndc)] == [
+        ("SCH008", "item 1's productOrService has no CPT or HCPCS coding (http://hl7.org/fhir/sid/ndc): the line is not read")
+    ]
+    unit = edited(**{"item.0.modifier": [{"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "GP"}]}, {"coding": [{"system": "http://unitsofmeasure.org", "code": "GG"}]}]})
+    assert [(c, m) for c, _, _, m in found(unit)] == [
+        ("SCH008", "modifier[1] is not coded in CPT or HCPCS (http://unitsofmeasure.org): it is not read")
+    ]
+
+
+def test_wrong_types_are_findings_never_a_traceback():
+    for change in ({"item": {"sequence": 1}}, {"item": [5]}, {"diagnosis": "M54.50"}, {"careTeam": [None]}, {"item.0.diagnosisSequence": "1"}):
+        codes = [c for c, *_ in found(edited(**change))]
+        assert codes and set(codes) <= {"SCH003", "SCH008", "DX002", "SCH004"}, change
+
+
+def test_a_resource_of_another_type_is_one_finding_at_its_resource_type():
+    text = '{\n  "resourceType": "Patient",\n  "id": "P-1"\n}\n'
+    assert found(text) == [("SCH008", 2, 19, "a Patient resource: cptlint reads Claim and ExplanationOfBenefit, alone or in a Bundle")]
+
+
+def test_a_bundle_gives_an_encounter_per_claim_and_reads_past_other_entries():
+    claim = json.loads(GOOD)
+    second = json.loads(edited(**{"id": "VISIT-2", "item.0.modifier": []}))
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "P-1"}}, {"resource": claim}, {"resource": second}]}
+    text = json.dumps(bundle, indent=2)
+    doc = loader.load("bundle.json", text.encode())
+    assert [e["id"] for e in doc.root["encounters"]] == ["VISIT-1", "VISIT-2"]
+    [(code, line, _, _)] = found(text)
+    assert code == "MOD005" and line == line_of(text, '"modifier": []')
+
+
+def test_a_claim_coded_only_in_icd9_is_one_sch007():
+    text = edited(**{"diagnosis.0.diagnosisCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-9-cm", "code": "7213"}]}})
+    assert [c for c, *_ in found(text)] == ["SCH007"]
+
+
+def test_the_payer_comes_from_the_focal_coverage_type():
+    """Source of Payment Typology: 1 Medicare, 5 private health insurance. A chiropractor's 97140
+    is not covered by Medicare (PAY002) and is by the commercial profile."""
+    def chiropractic(sopt: str) -> str:
+        claim = json.loads(edited(**{"careTeam.0.qualification.coding.0.code": "111N00000X", "item.0.modifier": []}))
+        claim["contained"] = [{"resourceType": "Coverage", "id": "cov", "status": "active",
+                               "type": {"coding": [{"system": "https://nahdo.org/sopt", "code": sopt}]}}]
+        claim["insurance"] = [{"sequence": 1, "focal": True, "coverage": {"reference": "#cov"}}]
+        return json.dumps(claim, indent=2)
+
+    assert "PAY002" in [c for c, *_ in found(chiropractic("1"))]
+    assert "PAY002" not in [c for c, *_ in found(chiropractic("5"))]
+
+
+EXPLAINED = {
+    # An MCS claim: its one item has no quantity (its NDC detail does), so no line is read, and
+    # its second diagnosis is coded in ICD-9-CM beside an ICD-10-CM one.
+    "bfd_v2_claimMcsRead.json": [
+        "SCH008 an ICD-9-CM diagnosis beside ICD-10-CM ones: a claim is coded in one; it is not read",
+        "SCH008 item 1 has no quantity: its units are unknown, so the line is not read",
+    ],
+    # Synthetic carrier claims: the care team's rendering NPI 1923124 has seven digits.
+    "bfd_v2_eobReadCarrier.json": ['SCH003 npi must be a ten-digit NPI, got "1923124"'],
+    "bfd_v2_eobReadCarrierWithMultipleLines.json": ['SCH003 npi must be a ten-digit NPI, got "1923124"'],
+    # An outpatient claim: NPI 345345345 (nine digits), HCPCS "M99" (not a code) and a modifier in UCUM.
+    "bfd_v2_eobReadOutpatient.json": [
+        'SCH003 npi must be a ten-digit NPI, got "345345345"',
+        'SCH003 code must be a five-character CPT/HCPCS code such as "97140", got "M99"',
+        "SCH008 modifier[1] is not coded in CPT or HCPCS (http://unitsofmeasure.org): it is not read",
+    ],
+}
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_every_public_sample_is_read_without_a_traceback_and_its_findings_are_explained(path):
+    text = path.read_text(encoding="utf-8")
+    diagnostics = lint(text, name=path.name)
+    assert [f"{d.code} {d.message}" for d in diagnostics] == EXPLAINED[path.name]
+    for d in diagnostics:  # each at the place it names
+        assert d.line > 1
+
+
+def test_every_sample_is_explained():
+    assert sorted(p.name for p in SAMPLES) == sorted(EXPLAINED)
