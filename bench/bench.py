@@ -4,7 +4,8 @@
     python bench/bench.py --quick         # 500 and 5,000 files, 100,000 lines: a smoke run
 
 Peers (installed on demand with pip into the running environment when missing): check-jsonschema
-(schema only, against cptlint's own schema), yamllint, and a bare parse with PyYAML's C loader.
+(schema only, against cptlint's own schema), yamllint, a bare parse with PyYAML's C loader, and for
+837P claims a bare segment read with pyx12's X12Reader.
 Every figure is the median wall time of --repeat runs of a fresh process; the ratios are what
 the targets in the README's Performance section are stated in.
 """
@@ -97,6 +98,32 @@ def generate_lines(path: Path, count: int) -> None:
             out.write(json.dumps(record) + "\n")
 
 
+def generate_claims(path: Path, count: int) -> None:
+    """One 837P interchange of count claims, one a patient, each with three service lines; every
+    fifth bills 97530 beside 97140 without a bypass modifier (MOD001)."""
+    isa = "ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *260406*1200*^*00501*000000001*0*P*:~"
+    head = [
+        "ST*837*0001*005010X222A1", "BHT*0019*00*1*20260406*1200*CH", "HL*1**20*1", "PRV*BI*PXC*225100000X",
+        "NM1*85*2*LAKESIDE THERAPY*****XX*1567890128",
+    ]
+    segments = len(head)
+    with path.open("w") as out:
+        out.write(isa + "\nGS*HC*SUBMITTER*RECEIVER*20260406*1200*1*X*005010X222A1~\n")
+        out.write("".join(s + "~\n" for s in head))
+        for i in range(count):
+            third = "97530" if i % 5 == 0 else "97110"
+            claim = [
+                f"HL*{i + 2}*1*22*0", "SBR*P*18*******MB", f"NM1*IL*1*DOE*JANE****MI*W{i:08d}",
+                f"CLM*C{i}*300***11:B:1*Y*A*Y*Y", "HI*ABK:M5450*ABF:M25511",
+                "NM1*82*1*RIVERA*ANA****XX*1234567893", "PRV*PE*PXC*225100000X",
+            ]
+            for n, code in enumerate(("97140", "97110" if third == "97530" else "97112", third), 1):
+                claim += [f"LX*{n}", f"SV1*HC:{code}:GP*100*UN*1***1:2", "DTP*472*D8*20260406"]
+            segments += len(claim)
+            out.write("".join(s + "~\n" for s in claim))
+        out.write(f"SE*{segments + 1}*0001~\nGE*1*1~\nIEA*1*000000001~\n")
+
+
 def timed(commands: list[list[str]], repeat: int, cwd: Path | None = None, before=None) -> list[tuple[float, float]]:
     """(median seconds, peak RSS in MB of the largest run) of each command over repeat fresh
     processes. The commands take turns, so a machine that speeds up or slows down during the
@@ -138,6 +165,14 @@ for name in open(sys.argv[1]).read().split("\\n"):
             yaml.load(f, Loader=yaml.CSafeLoader)
 """
 
+X12_SEGMENTS = """
+import sys
+from pyx12.x12file import X12Reader
+with open(sys.argv[1]) as f:
+    for segment in X12Reader(f):
+        pass
+"""
+
 JSON_LINES = """
 import json, sys
 with open(sys.argv[1], "rb") as f:
@@ -154,6 +189,7 @@ def main() -> None:
     parser.add_argument("--jobs", default=None, help="passed to cptlint --jobs (default: its own)")
     args = parser.parse_args()
     small, large, lines = (500, 5_000, 100_000) if args.quick else (2_000, 20_000, 1_000_000)
+    claims = 2_500 if args.quick else 10_000
     cptlint = [tool("cptlint", "-e", str(REPO)), "check", "--format", "json", "--no-cache"]
     if args.jobs:
         cptlint += ["--jobs", args.jobs]
@@ -162,6 +198,8 @@ def main() -> None:
     if subprocess.run([PYTHON, "-c", "import yaml"], capture_output=True).returncode != 0:
         subprocess.run([PYTHON, "-m", "pip", "install", "-q", "pyyaml"], check=True)
     subprocess.run([PYTHON, "-c", "import yaml; assert yaml.__with_libyaml__, 'PyYAML without libyaml'"], check=True)
+    if subprocess.run([PYTHON, "-c", "import pyx12"], capture_output=True).returncode != 0:
+        subprocess.run([PYTHON, "-m", "pip", "install", "-q", "pyx12"], check=True)
     # A wheel install compiles cptlint's bytecode, as pip did for the peers; an editable one may
     # not (PYTHONDONTWRITEBYTECODE), so compile it here rather than time the compiler.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -178,6 +216,9 @@ def main() -> None:
         generate(big, large)
         ndjson = root / "lines.ndjson"
         generate_lines(ndjson, lines)
+        claim_file, quarter_file = root / "claims.837", root / "quarter.837"
+        generate_claims(claim_file, claims)
+        generate_claims(quarter_file, claims // 4)
 
         def rows_of(labelled: list[tuple[str, list[str]]], repeat: int = args.repeat, cwd=None, before=None) -> list[float]:
             """Commands timed taking turns (see timed); their median seconds."""
@@ -225,6 +266,14 @@ def main() -> None:
             repeat=2,
         )
 
+        ours_claims, x12_segments, _ = rows_of(
+            [
+                (f"cptlint, {claims:,} claims 837P", [*cptlint, str(claim_file)]),
+                (f"pyx12 X12Reader, {claims:,} claims 837P", [PYTHON, "-c", X12_SEGMENTS, str(claim_file)]),
+                (f"cptlint, {claims // 4:,} claims 837P", [*cptlint, str(quarter_file)]),
+            ]
+        )
+
     peak = {label: mb for label, _, mb in rows}
     ratios = [
         (f"{small} files: cptlint / check-jsonschema", ours / schema_only, "<= 0.5"),
@@ -238,6 +287,12 @@ def main() -> None:
         ),
         (f"{lines:,} NDJSON lines: cptlint / json.loads", ours_lines / json_lines, "<= 5"),
         (f"{lines:,} NDJSON lines: cptlint peak MB", peak[f"cptlint, {lines:,} NDJSON lines"], "< 200"),
+        (f"{claims:,} claims 837P: cptlint / pyx12 X12Reader", ours_claims / x12_segments, "<= 2"),
+        (
+            f"837P peak memory: {claims:,} / {claims // 4:,} claims",
+            peak[f"cptlint, {claims:,} claims 837P"] / peak[f"cptlint, {claims // 4:,} claims 837P"],
+            "flat",
+        ),
         (f"{small} files: second cached run / uncached", warm / ours, "—"),
     ]
     print()

@@ -131,8 +131,8 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     if not len(run.files):
         click.echo(f"cptlint: warning: no encounter file in {' '.join(paths or ('.',))}", err=True)
     if fix or diff:
-        for path in fixed.not_offered:
-            click.echo(f"cptlint: {visible(path)}: no fix is offered in an NDJSON file (correct the export)", err=True)
+        for path, title in fixed.not_offered:
+            click.echo(f"cptlint: {visible(path)}: no fix is offered in an {title} file (correct what wrote it)", err=True)
     if diff:
         patch = "".join(_unified_diff(f.path, f.original, f.text) for f in fixed.files.values())
         click.echo(patch, nl=False)
@@ -324,6 +324,7 @@ def list_rules(output_format) -> None:
 @click.argument("code")
 def rule(code) -> None:
     """Show the documentation of one rule."""
+    from cptlint import formats
     from cptlint.checks import REGISTRY
     from cptlint.schema import did_you_mean
 
@@ -331,7 +332,11 @@ def rule(code) -> None:
     if cls is None:
         _fail(f'no rule "{code}"{did_you_mean(code.upper(), REGISTRY)}')
     fix = {"safe": "yes (safe)", "unsafe": "yes (unsafe: needs --unsafe-fixes)"}.get(cls.fixable or "", "no")
-    click.echo(f"# {cls.code} {cls.name}\n\nSeverity: {cls.severity} · Fixable: {fix}\n\n{cls.documentation()}")
+    runs, skipped = formats.running(cls)
+    where = "Runs on: " + ", ".join(f.title for f in runs)
+    if skipped:
+        where += "; not on " + "; ".join(f"{f.title} (it does not carry {', '.join(sorted(lacks))})" for f, lacks in skipped.items())
+    click.echo(f"# {cls.code} {cls.name}\n\nSeverity: {cls.severity} · Fixable: {fix}\n{where}\n\n{cls.documentation()}")
 
 
 @main.command()

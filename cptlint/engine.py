@@ -202,7 +202,7 @@ class Linter:
             if not result.has_findings() or not self.excerpts:
                 result.doc, result.text = None, ""  # every finding is placed; only excerpts read the text
         if result.doc is not None:
-            result.doc.compact()  # placing the day's findings may have read the positions again
+            result.doc.compact()
         return result
 
     def refusal(self, source: Source) -> str | None:
@@ -334,8 +334,7 @@ class Linter:
             self._check_encounter(encounter, findings)
         for problem in findings:
             self._add(result, doc, problem, ids.get(_slot_of(problem.parts, slot_set)))
-        doc.compact()
-        return result
+        return result  # _judged compacts the document once its days' findings are placed
 
     def _read_record(self, path: str, text: str, number: int, record: int):
         """(document, typed record or None, problems) of one NDJSON line's text."""

@@ -2,8 +2,9 @@
 
 A file is changed only when the fixed text reads as well as before (no new SCH finding); the
 edits are the exact spans the reader recorded (fixes.py), so every other byte stays. A file that
-is not UTF-8 is not fixed (its SCH001 says why), and no fix is offered in an NDJSON file: a
-record is one line of an export, which the export is the place to correct.
+is not UTF-8 is not fixed (its SCH001 says why), and no fix is offered in an NDJSON file or a
+claim file (837P, FHIR): a record is one line of an export and a claim what a billing system
+wrote, and those are the places to correct them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from cptlint import formats
 from cptlint import fixes as fixes_module
 from cptlint.diagnostics import Diagnostic
 from cptlint.engine import BOM, Source
@@ -57,7 +59,9 @@ class Fixed:
     run: Run  # what remains
     files: dict[str, Editable]  # the files the fixes changed
     count: int
-    not_offered: list[str]  # NDJSON files with findings a fix would touch elsewhere: none is offered there
+    # (path, format title) of the files with findings a fix would touch elsewhere, in a format
+    # no fix is written into (NDJSON, the claim formats)
+    not_offered: list[tuple[str, str]]
 
 
 def fix(linter_for, sources, unsafe: bool = False) -> Fixed:
@@ -77,11 +81,15 @@ def fix(linter_for, sources, unsafe: bool = False) -> Fixed:
             files[source.path] = editable
     as_they_are = [s for s in sources if s.path not in files]
     count = 0
-    not_offered: list[str] = []
+    not_offered: list[tuple[str, str]] = []
     for round_ in range(MAX_FIX_ROUNDS):
         results = runner.results([f.source() for f in files.values()], keep_documents=True)
         if round_ == 0:
-            not_offered = [r.path for r in results if r.doc is None and _would_fix(linter_for(r.path), r, unsafe)]
+            not_offered = [
+                (r.path, formats.BY_NAME[r.doc.kind].title if r.doc is not None else "NDJSON")
+                for r in results
+                if (r.doc is None or not formats.writes_fixes(r.doc.kind)) and _would_fix(linter_for(r.path), r, unsafe)
+            ]
         planned: dict[str, list] = {}
         fixed_here: dict[str, int] = defaultdict(int)
         for result in results:
@@ -108,7 +116,7 @@ def fix(linter_for, sources, unsafe: bool = False) -> Fixed:
 
 
 def _would_fix(linter, result, unsafe: bool) -> bool:
-    """Whether a streamed (NDJSON) file has findings of rules whose fix is wanted."""
+    """Whether a file fixes are not written into has findings of rules whose fix is wanted."""
     return any(linter.may_fix(d.code, unsafe) for d in result.diagnostics)
 
 

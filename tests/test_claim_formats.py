@@ -80,6 +80,21 @@ def test_a_claim_file_without_a_sidecar_states_nothing_and_its_own_expect_key_is
     assert loader.load("c.json", claim).kind == "fhir"
 
 
+def test_fix_is_not_offered_in_a_claim_file_and_leaves_it_as_it_was(tmp_path, monkeypatch):
+    """MOD003 (59 and XS on one line) has a safe fix; a claim file is not rewritten, and says so."""
+    from click.testing import CliRunner
+
+    from cptlint.cli import main
+
+    text = (CLAIMS / "pair-without-bypass.837").read_text().replace("SV1*HC:97530:GP*", "SV1*HC:97530:GP:59:XS*")
+    (tmp_path / "v.837").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "--fix", "v.837"])
+    assert "MOD003" in result.output and result.exit_code == 1
+    assert "v.837: no fix is offered in an X12 837P file" in result.output
+    assert (tmp_path / "v.837").read_text() == text
+
+
 def test_pytest_gates_claim_files_by_their_sidecars(pytester):
     pytester.makefile(".837", visit=(CLAIMS / "pair-without-bypass.837").read_text())
     pytester.makefile(".json", visit=(CLAIMS / "pair-without-bypass.json").read_text())

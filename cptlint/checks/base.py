@@ -49,6 +49,8 @@ class Rule:
     # (formats.Format.lacks: an 837P has no minutes) the rule does not run, as the field is
     # unknown there, not missing.
     needs: ClassVar[frozenset[str]] = frozenset()
+    # The formats whose readers give its findings (claim structure), when only those.
+    read_by: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def applies(cls, codes: tuple[str, ...], policy) -> bool:

@@ -288,6 +288,7 @@ class ClaimStructure(Rule):
     """
 
     code = "SCH006"
+    read_by = ("x12",)
     name = "claim-structure"
     severity = Severity.ERROR
     scope = "input"
@@ -362,6 +363,7 @@ class IcdNineClaim(Rule):
     """
 
     code = "SCH007"
+    read_by = ("x12", "fhir")
     name = "icd9-claim"
     severity = Severity.WARNING
     scope = "input"
@@ -422,6 +424,7 @@ class ClaimResource(Rule):
     """
 
     code = "SCH008"
+    read_by = ("fhir",)
     name = "claim-resource"
     severity = Severity.ERROR
     scope = "input"

@@ -17,6 +17,7 @@ SERVICE_DETAIL = frozenset(("minutes", "techniques", "response", "goal", "region
 
 class Format:
     name: ClassVar[str]
+    title: ClassVar[str]  # as the documentation names it
     suffixes: ClassVar[tuple[str, ...]]
     streamed: ClassVar[bool] = False  # read a record (line) at a time, in byte ranges over workers
     writes_fixes: ClassVar[bool] = True
@@ -36,6 +37,7 @@ class Format:
 
 class Yaml(Format):
     name, suffixes = "yaml", (".yaml", ".yml")
+    title = "YAML"
 
     def read(self, doc) -> None:
         from cptlint.loader import load_yaml
@@ -45,6 +47,7 @@ class Yaml(Format):
 
 class Json(Format):
     name, suffixes = "json", (".json",)
+    title = "JSON"
 
     def recognises(self, text: str) -> bool:
         return text.lstrip()[:1] in ("{", "[")
@@ -57,6 +60,7 @@ class Json(Format):
 
 class Ndjson(Format):
     name, suffixes = "lines", (".ndjson", ".jsonl")
+    title = "NDJSON"
     streamed = True
     writes_fixes = False  # see fixer.py: a record is never rewritten in place
 
@@ -68,6 +72,7 @@ class Ndjson(Format):
 
 class X12(Format):
     name, suffixes = "x12", (".x12", ".837", ".edi")
+    title = "X12 837P"
     writes_fixes = states_expectations = False
     lacks = SERVICE_DETAIL  # an 837P line carries code, modifiers, units, pointers, date and provider
 
@@ -82,6 +87,7 @@ class X12(Format):
 
 class Fhir(Format):
     name, suffixes = "fhir", (".json",)
+    title = "FHIR R4"
     writes_fixes = states_expectations = False
     # an item carries code, modifiers, quantity, pointers, date and care team; bodySite is not read yet
     lacks = SERVICE_DETAIL
@@ -134,6 +140,16 @@ def writes_fixes(kind: str) -> bool:
     """Whether a document of this kind takes fixes ("record", one NDJSON line, does not)."""
     found = BY_NAME.get(kind)
     return found is not None and found.writes_fixes
+
+
+def running(rule) -> tuple[list[Format], dict[Format, frozenset[str]]]:
+    """The formats a rule runs on, and those it does not with the fields they lack for it. A
+    rule whose findings a reader gives (`read_by`) runs on those formats alone."""
+    documented = sorted(FORMATS, key=lambda f: f.streamed + 2 * bool(f.lacks))  # YAML, JSON, NDJSON, the claims
+    if rule.read_by:
+        return [f for f in documented if f.name in rule.read_by], {}
+    runs = [f for f in documented if rule.needs.isdisjoint(f.lacks)]
+    return runs, {f: rule.needs & f.lacks for f in documented if f not in runs}
 
 
 def states_expectations(kind: str) -> bool:

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from cptlint.diagnostics import Span
 from cptlint.formats.claims import ICD9_MESSAGE, discipline, dotted, whole_number
-from cptlint.loader import LineMap, PositionIndex, Problem
+from cptlint.loader import LineMap, Problem
 
 ISA_LENGTH = 106
 PAYERS = {"MB": "medicare", "CI": "commercial"}  # SBR09, the claim filing indicator
@@ -38,18 +38,34 @@ class Element(NamedTuple):
     end: int
 
 
-class Segment(NamedTuple):
-    id: str
-    start: int
-    end: int
-    elements: list  # Element each; elements[0] is the segment id
+class Segment:
+    """One segment: its elements as written, their offsets worked out when a place is asked."""
+
+    __slots__ = ("id", "start", "pieces")
+
+    def __init__(self, start: int, pieces: list[str]):
+        self.id, self.start, self.pieces = pieces[0], start, pieces
+
+    @property
+    def end(self) -> int:
+        return self.start + sum(map(len, self.pieces)) + len(self.pieces) - 1
+
+    @property
+    def whole(self) -> Element:
+        return Element("", self.start, self.end)
+
+    @property
+    def count(self) -> int:
+        return len(self.pieces)
 
     def get(self, number: int) -> Element | None:
-        return self.elements[number] if number < len(self.elements) and self.elements[number].text else None
+        if number >= len(self.pieces) or not self.pieces[number]:
+            return None
+        at = self.start + sum(len(piece) + 1 for piece in self.pieces[:number])
+        return Element(self.pieces[number], at, at + len(self.pieces[number]))
 
     def text(self, number: int) -> str:
-        found = self.get(number)
-        return found.text if found is not None else ""
+        return self.pieces[number] if number < len(self.pieces) else ""
 
     def components(self, number: int, separator: str) -> list[Element]:
         found = self.get(number)
@@ -63,22 +79,14 @@ class Segment(NamedTuple):
 
 
 def segments(text: str, start: int, separator: str, terminator: str) -> list[Segment]:
-    """Every segment from start, its elements with their offsets."""
+    """Every segment from start (whitespace between segments read past)."""
     found = []
     at = start
-    while at < len(text):
-        end = text.find(terminator, at)
-        if end < 0:
-            end = len(text)
-        while at < end and text[at] in " \t\r\n":
-            at += 1
-        if at < end:
-            elements, piece_start = [], at
-            for piece in text[at:end].split(separator):
-                elements.append(Element(piece, piece_start, piece_start + len(piece)))
-                piece_start += len(piece) + 1
-            found.append(Segment(elements[0].text, at, end, elements))
-        at = end + 1
+    for raw in text[start:].split(terminator):
+        stripped = raw.lstrip(" \t\r\n")
+        if stripped:
+            found.append(Segment(at + len(raw) - len(stripped), stripped.split(separator)))
+        at += len(raw) + 1
     return found
 
 
@@ -86,21 +94,111 @@ class _Reader:
     def __init__(self, doc):
         self.doc = doc
         self.lines = LineMap(doc.text)
-        self.index = PositionIndex()
         self.encounters: list[dict] = []
+        self.placed: list[_Placed] = []
 
     def span(self, piece) -> Span:
-        start, end = piece.start, max(piece.end, piece.start + 1)
-        line, column = self.lines.position(start)
-        end_line, end_column = self.lines.position(end)
-        return Span(line, column, end_line, end_column)
+        return _span(self.lines, piece)
 
     def problem(self, code: str, message: str, piece) -> None:
         self.doc.problems.append(Problem(code, message, span=self.span(piece)))
 
-    def place(self, parts: tuple, piece) -> None:
-        if piece is not None:
-            self.index.entries[parts] = (None, self.span(piece))
+
+def _span(lines: LineMap, piece: Element) -> Span:
+    start, end = piece.start, max(piece.end, piece.start + 1)
+    line, column = lines.position(start)
+    end_line, end_column = lines.position(end)
+    return Span(line, column, end_line, end_column)
+
+
+class _Placed:
+    """Where the parts of one encounter read from a claim are written: the segments it was read
+    from, asked for a place only when a finding needs one (a claim file has many lines)."""
+
+    __slots__ = ("claim", "date", "billing", "provider", "lines", "component")
+
+    def __init__(self, claim, date, billing, provider, lines, component):
+        self.claim, self.date, self.billing, self.provider = claim, date, billing, provider
+        self.lines, self.component = lines, component
+
+    def piece(self, rest: tuple) -> Element:
+        clm = self.claim.clm
+        name = rest[0] if rest else None
+        if name == "services" and len(rest) > 1 and isinstance(rest[1], int) and rest[1] < len(self.lines):
+            return self.service(self.lines[rest[1]], rest[2:])
+        found = {
+            "id": lambda: clm.get(1),
+            "date": lambda: self.date,
+            "patient": lambda: _patient_piece(self.claim.context),
+            "payer": lambda: self.claim.context.get("payer"),
+            "billing_provider": lambda: _provider_piece((self.billing, None), rest[1:]),
+            "provider": lambda: _provider_piece(self.provider, rest[1:]),
+            "diagnoses": lambda: self.diagnosis(rest[1:]),
+            "services": lambda: self.lines[0]["lx"].whole,
+        }.get(name)
+        return (found() if found else None) or clm.whole
+
+    def diagnosis(self, rest: tuple) -> Element | None:
+        diagnoses = self.claim.diagnoses
+        if rest and isinstance(rest[0], int) and rest[0] < len(diagnoses):
+            return diagnoses[rest[0]]
+        return self.claim.hi.whole if self.claim.hi is not None else None
+
+    def service(self, line: dict, rest: tuple) -> Element:
+        sv1: Segment = line["sv1"]
+        name = rest[0] if rest else None
+        composite = sv1.components(1, self.component)
+        if name == "code" and len(composite) > 1:
+            return composite[1]
+        if name == "modifiers":
+            modifiers = [piece for piece in composite[2:6] if piece.text]
+            index = rest[1] if len(rest) > 1 and isinstance(rest[1], int) else None
+            return modifiers[index] if index is not None and index < len(modifiers) else sv1.get(1) or sv1.whole
+        if name == "units":
+            return sv1.get(4) or sv1.whole
+        if name == "diagnosis_pointers":
+            pointers = [piece for piece in sv1.components(7, self.component) if piece.text]
+            index = rest[1] if len(rest) > 1 and isinstance(rest[1], int) else None
+            return pointers[index] if index is not None and index < len(pointers) else sv1.get(7) or Element(sv1.id, sv1.start, sv1.start + len(sv1.id))
+        if name == "provider" and line.get("rendering"):
+            return _provider_piece(line["rendering"], rest[1:]) or sv1.whole
+        return sv1.whole
+
+
+def _patient_piece(context: dict) -> Element | None:
+    named = context.get("patient")
+    if named is not None:
+        return named.whole
+    subscriber = context.get("subscriber")
+    return subscriber.get(9) if subscriber is not None else None
+
+
+def _provider_piece(found, rest: tuple) -> Element | None:
+    nm1, prv = found if found else (None, None)
+    if nm1 is None:
+        return None
+    if rest[:1] == ("npi",):
+        return nm1.get(9) or nm1.whole
+    if rest[:1] == ("discipline",) and prv is not None:
+        return prv.get(3) or prv.whole
+    return nm1.whole
+
+
+class X12Index:
+    """Positions of the encounters of a claim file, by their parts (see _Placed). A claim file
+    takes no fixes, so no part is exact."""
+
+    def __init__(self, lines: LineMap, interchange: Element, placed: list[_Placed]):
+        self.lines, self.interchange, self.placed = lines, interchange, placed
+
+    def exact(self, parts: tuple):
+        return None
+
+    def closest(self, parts: tuple, key: bool) -> Span:
+        parts = tuple(parts)
+        if len(parts) >= 2 and parts[0] == "encounters" and isinstance(parts[1], int) and parts[1] < len(self.placed):
+            return _span(self.lines, self.placed[parts[1]].piece(parts[2:]))
+        return _span(self.lines, self.interchange)
 
 
 def read(doc) -> None:
@@ -116,8 +214,7 @@ def read(doc) -> None:
     _envelopes(reader, found)
     _claims(reader, found, component)
     doc.root = {"encounters": reader.encounters}
-    doc.index = reader.index
-    reader.place(("encounters",), Element("", start, start + 3))
+    doc.index = X12Index(reader.lines, Element("", start, start + 3), reader.placed)
 
 
 def _component_separator(reader: _Reader, found: list[Segment], declared: str) -> str:
@@ -126,7 +223,7 @@ def _component_separator(reader: _Reader, found: list[Segment], declared: str) -
         if segment.id == "SV1" and segment.get(1) is not None:
             match = _COMPOSITE.match(segment.text(1))
             if match and match.group(1) != declared:
-                isa16 = found[0].get(16) or found[0].elements[-1]
+                isa16 = found[0].get(16) or found[0].whole
                 reader.problem(
                     "SCH006",
                     f"ISA16 declares '{declared}' as the component separator, but the segments use "
@@ -164,7 +261,7 @@ def _envelopes(reader: _Reader, found: list[Segment]) -> None:
 def _match(reader: _Reader, segment: Segment, number: int, expected: str, why: str) -> None:
     written = segment.text(number)
     if written.lstrip("0") != expected.lstrip("0"):
-        piece = segment.get(number) or segment.elements[0]
+        piece = segment.get(number) or segment.whole
         reader.problem("SCH006", f"{segment.id}{number:02d} says {written or 'nothing'}, but {why}", piece)
 
 
@@ -223,7 +320,7 @@ def _claims(reader: _Reader, found: list[Segment], component: str) -> None:
             claim, line = _Claim(segment, context), None
         elif sid == "HI" and claim is not None:
             claim.hi = segment
-            for number in range(1, len(segment.elements)):
+            for number in range(1, segment.count):
                 parts = segment.components(number, component)
                 if len(parts) >= 2:
                     if parts[0].text in ICD9 and claim.icd9 is None:
@@ -257,7 +354,7 @@ def _close(reader: _Reader, claim: _Claim | None) -> None:
         return
     served = [line for line in claim.lines if "sv1" in line]
     if not served:
-        reader.problem("SCH006", f"claim {clm.text(1)} has no service line (loop 2400, LX and SV1)", clm.elements[0])
+        reader.problem("SCH006", f"claim {clm.text(1)} has no service line (loop 2400, LX and SV1)", clm.whole)
         return
     by_date: dict[str, list[dict]] = {}
     for line in served:
@@ -268,89 +365,63 @@ def _close(reader: _Reader, claim: _Claim | None) -> None:
 
 
 def _encounter(reader: _Reader, claim: _Claim, date: str, lines: list[dict], several: bool) -> None:
-    number = len(reader.encounters)
-    at = ("encounters", number)
     clm, context = claim.clm, claim.context
     encounter: dict = {"id": clm.text(1) + (f" {date}" if several else "")}
-    reader.place(at, Element("", clm.start, clm.end))
-    reader.place(at + ("id",), clm.get(1))
     if date:
         encounter["date"] = date
-        reader.place(at + ("date",), lines[0].get("date") or claim.date)
     patient = context.get("subscriber")
     if patient is not None and patient.get(9) is not None:
         named = context.get("patient")
         who = patient.text(9) + (f" {named.text(3)}, {named.text(4)}".rstrip(", ") if named is not None else "")
         encounter["patient"] = who
-        reader.place(at + ("patient",), named or patient.get(9))
     payer = context.get("payer")
     if payer is not None and payer.text in PAYERS:
         encounter["payer"] = PAYERS[payer.text]
-        reader.place(at + ("payer",), payer)
     billing = context.get("billing")
-    rendering = claim.rendering
     if billing is not None and billing.get(9) is not None:
         encounter["billing_provider"] = {"npi": billing.text(9)}
-        reader.place(at + ("billing_provider",), Element("", billing.start, billing.end))
-        reader.place(at + ("billing_provider", "npi"), billing.get(9))
-    provider = _provider(reader, at + ("provider",), rendering or (billing, context.get("billing_taxonomy")))
+    rendering = claim.rendering or (billing, context.get("billing_taxonomy"))
+    provider = _provider(rendering)
     if provider:
         encounter["provider"] = provider
     encounter["diagnoses"] = [dotted(d.text) for d in claim.diagnoses]
-    if claim.hi is not None:
-        reader.place(at + ("diagnoses",), Element("", claim.hi.start, claim.hi.end))
-        for k, element in enumerate(claim.diagnoses):
-            reader.place(at + ("diagnoses", k), element)
-    encounter["services"] = [_service(reader, at + ("services", j), line, claim) for j, line in enumerate(lines)]
-    reader.place(at + ("services",), Element("", lines[0]["lx"].start, lines[0]["lx"].end))
+    component = _separator_of(lines[0]["sv1"]) or ":"
+    encounter["services"] = [_service(reader, line, component) for line in lines]
     reader.encounters.append(encounter)
+    date_piece = lines[0].get("date") or claim.date
+    reader.placed.append(_Placed(claim, date_piece, billing, rendering, lines, component))
 
 
-def _provider(reader: _Reader, at: tuple, found) -> dict | None:
+def _provider(found) -> dict | None:
     nm1, prv = found if found else (None, None)
     if nm1 is None:
         return None
     provider: dict = {}
-    reader.place(at, Element("", nm1.start, nm1.end))
     if nm1.get(9) is not None:
         provider["npi"] = nm1.text(9)
-        reader.place(at + ("npi",), nm1.get(9))
     if prv is not None and prv.get(3) is not None and discipline(prv.text(3)):
         provider["discipline"] = discipline(prv.text(3))
-        reader.place(at + ("discipline",), prv.get(3))
     return provider
 
 
-def _service(reader: _Reader, at: tuple, line: dict, claim: _Claim) -> dict:
+def _service(reader: _Reader, line: dict, component: str) -> dict:
     sv1: Segment = line["sv1"]
-    component = _separator_of(sv1)
     service: dict = {}
-    reader.place(at, Element("", sv1.start, sv1.end))
-    parts = sv1.components(1, component) if component else [sv1.get(1)] if sv1.get(1) else []
-    if not parts or parts[0].text != "HC" or len(parts) < 2:
-        reader.problem("SCH006", "SV101 is not an HC (CPT/HCPCS) procedure: HC, its separator and the code", sv1.get(1) or sv1.elements[0])
+    composite = sv1.text(1).split(component) if _separator_of(sv1) else [sv1.text(1)] if sv1.text(1) else []
+    if not composite or composite[0] != "HC" or len(composite) < 2:
+        reader.problem("SCH006", "SV101 is not an HC (CPT/HCPCS) procedure: HC, its separator and the code", sv1.get(1) or sv1.whole)
     else:
-        service["code"] = parts[1].text
-        reader.place(at + ("code",), parts[1])
-        modifiers = [p for p in parts[2:6] if p.text]
-        service["modifiers"] = [p.text for p in modifiers]
-        reader.place(at + ("modifiers",), sv1.get(1))
-        for m, piece in enumerate(modifiers):
-            reader.place(at + ("modifiers", m), piece)
-    units = sv1.get(4)
+        service["code"] = composite[1]
+        service["modifiers"] = [m for m in composite[2:6] if m]
     if sv1.text(3) not in ("UN", ""):
         reader.problem("SCH006", f"SV103 is {sv1.text(3)}: cptlint reads therapy lines billed in units (UN)", sv1.get(3))
-    if units is not None:
-        service["units"] = whole_number(units.text)
-        reader.place(at + ("units",), units)
-    pointers = sv1.components(7, component) if component else []
-    service["diagnosis_pointers"] = [whole_number(p.text) for p in pointers if p.text]
-    reader.place(at + ("diagnosis_pointers",), sv1.get(7) or sv1.elements[0])
-    for k, piece in enumerate(p for p in pointers if p.text):
-        reader.place(at + ("diagnosis_pointers", k), piece)
+    if sv1.text(4):
+        service["units"] = whole_number(sv1.text(4))
+    pointers = sv1.text(7).split(component) if sv1.text(7) else []
+    service["diagnosis_pointers"] = [whole_number(p) for p in pointers if p]
     rendering = line.get("rendering")
     if rendering is not None:
-        provider = _provider(reader, at + ("provider",), rendering)
+        provider = _provider(rendering)
         if provider:
             service["provider"] = provider
     return service
