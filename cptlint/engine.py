@@ -296,7 +296,7 @@ class Linter:
         if result.suppressions.whole_file:
             return result
         findings: list[loader.Problem] = list(doc.problems)
-        if doc.kind == "yaml" and doc.root is not None:
+        if formats.typed_by_schema(doc.kind) and doc.root is not None:
             doc.root = schema.apply_types(doc.root)
         if doc.is_readable and isinstance(doc.root, (dict, list)):
             schema.absent_nulls(doc.root)
@@ -582,7 +582,7 @@ class Linter:
 
     def _unreadable(self, path: str, err: OSError | str) -> FileResult:
         result = FileResult(path)
-        doc = loader.Document(path=path, kind="yaml", text="")
+        doc = loader.Document(path=path, kind=formats.DEFAULT.name, text="")
         message = err if isinstance(err, str) else f"cannot read the file: {err.strerror or err}"
         self._add(result, doc, loader.Problem("SCH001", message), None)
         return result

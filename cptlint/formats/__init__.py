@@ -21,6 +21,8 @@ class Format:
     suffixes: ClassVar[tuple[str, ...]]
     streamed: ClassVar[bool] = False  # read a record (line) at a time, in byte ranges over workers
     writes_fixes: ClassVar[bool] = True
+    # whether a plain scalar's type is the schema's to decide (YAML: `code: 97140` is text)
+    typed_by_schema: ClassVar[bool] = False
     # whether a file states its fixture expectations itself (`expect:`); else in a sidecar file
     states_expectations: ClassVar[bool] = True
     # the encounter fields it cannot carry; rules that need one of them do not run on its files
@@ -37,6 +39,7 @@ class Format:
 
 class Yaml(Format):
     name, suffixes = "yaml", (".yaml", ".yml")
+    typed_by_schema = True
     title = "YAML"
 
     def read(self, doc) -> None:
@@ -150,6 +153,17 @@ def running(rule) -> tuple[list[Format], dict[Format, frozenset[str]]]:
         return [f for f in documented if f.name in rule.read_by], {}
     runs = [f for f in documented if rule.needs.isdisjoint(f.lacks)]
     return runs, {f: rule.needs & f.lacks for f in documented if f not in runs}
+
+
+def typed_by_schema(kind: str) -> bool:
+    found = BY_NAME.get(kind)
+    return found is not None and found.typed_by_schema
+
+
+def streamed(kind: str) -> bool:
+    """Whether a document of this kind is a list of records (an NDJSON file read whole)."""
+    found = BY_NAME.get(kind)
+    return found is not None and found.streamed
 
 
 def states_expectations(kind: str) -> bool:
