@@ -226,8 +226,17 @@ class Linter:
         return None
 
     def streams(self, source: Source) -> bool:
-        """An NDJSON file on disk: read a line at a time, never whole."""
-        return source.on_disk and formats.named(source.kind, source.path).streamed
+        """An NDJSON file on disk: read a line at a time, never whole (a FHIR bulk export, told
+        by its first line, is read whole)."""
+        if not source.on_disk or not formats.named(source.kind, source.path).streamed:
+            return False
+        if source.kind is not None:
+            return True
+        try:
+            with open(source.path, "rb") as stream:
+                return formats.of_head(source.path, stream.read(formats.HEAD)).streamed
+        except OSError:
+            return True  # reading it says what is wrong
 
     def _lint_source(self, source: Source) -> FileResult:
         try:
@@ -285,7 +294,7 @@ class Linter:
         return _guarded(path, self._lint_file, path, content, kind, explicit)
 
     def _lint_file(self, path: str, content: bytes, kind: str | None, explicit: bool) -> FileResult:
-        if formats.named(kind, path).streamed:
+        if (formats.named(kind, path) if kind is not None else formats.of_head(path, content)).streamed:
             lines = content.splitlines(keepends=True)
             return self.settle_lines(self._lint_lines(path, lines), lambda: lines)
         doc = loader.load(path, content, kind)

@@ -1,10 +1,12 @@
 """One visit, three formats: tests/fixtures/claims holds each visit as YAML, as an X12 837P claim
 and as a FHIR Claim. The findings agree (the rules a claim format can run are all that these
-visits give), each sits on the line of its service in its own file, and the claim files' `.expect`
-sidecars gate them in `pytest --cptlint` as `expect:` gates the YAML."""
+visits give; a FHIR bulk export line too), each sits on the line of its service in its own file,
+and the claim files' `.expect` sidecars gate them in `pytest --cptlint` as `expect:` gates the
+YAML."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -41,6 +43,8 @@ def test_the_same_visit_gives_the_same_findings_in_every_format_each_on_its_serv
     as_claim = sorted((d.code, "/encounters/0" + d.pointer, d.message) for d in yaml)
     assert sorted((d.code, d.pointer, d.message) for d in x12) == as_claim
     assert sorted((d.code, d.pointer, d.message) for d in fhir) == as_claim
+    bulk = lint(json.dumps(json.loads(fhir_text)) + "\n", name=f"{visit}.ndjson")  # as a FHIR bulk export
+    assert sorted((d.code, d.pointer, d.message) for d in bulk) == as_claim
     for d in x12:
         k = int(re.search(r"/services/(\d+)", d.pointer).group(1))
         assert d.line == service_lines_837(x12_text)[k], d

@@ -209,8 +209,8 @@ def test_rules_rule_schema_version(project):
     assert doc.startswith("# SCH003 schema-violation") and "## Source" in doc
     # which formats a rule runs on: the claim formats do not carry minutes; SCH008 is FHIR's reader's
     assert "Runs on: YAML, JSON, NDJSON; not on X12 837P (it does not carry minutes)" in run("rule", "UNT001").output
-    assert "Runs on: YAML, JSON, NDJSON, X12 837P, FHIR R4\n" in run("rule", "MOD001").output
-    assert "Runs on: FHIR R4\n" in run("rule", "SCH008").output
+    assert "Runs on: YAML, JSON, NDJSON, X12 837P, FHIR R4, FHIR R4 NDJSON\n" in run("rule", "MOD001").output
+    assert "Runs on: FHIR R4, FHIR R4 NDJSON\n" in run("rule", "SCH008").output
     unknown = run("rule", "SCH030")
     assert unknown.exit_code == 2 and "did you mean" in unknown.output
     assert json.loads(run("schema").output)["title"] == "cptlint encounter file"

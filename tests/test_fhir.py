@@ -154,3 +154,30 @@ def test_every_public_sample_is_read_without_a_traceback_and_its_findings_are_ex
 
 def test_every_sample_is_explained():
     assert sorted(p.name for p in SAMPLES) == sorted(EXPLAINED)
+
+
+def test_a_bulk_export_is_read_a_resource_a_line_with_the_findings_of_each_on_its_line(tmp_path, monkeypatch):
+    """FHIR NDJSON (Bulk Data export): the samples one a line give each sample's findings on its
+    line, and the two carrier samples, one claim in two responses, share an id (SCH005)."""
+    from click.testing import CliRunner
+
+    from cptlint.cli import main
+
+    records = [json.dumps(json.loads(p.read_text())) for p in SAMPLES]
+    (tmp_path / "export.ndjson").write_text("\n".join(records) + "\n")
+    assert loader.load("export.ndjson", (tmp_path / "export.ndjson").read_bytes()).kind == "fhir-lines"
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "--format", "json", "--no-cache", "export.ndjson"])
+    found = json.loads(result.output)
+    found = found if isinstance(found, list) else found["diagnostics"]
+    expected = [(n, text) for n, p in enumerate(SAMPLES, 1) for text in EXPLAINED[p.name]]
+    duplicate = [(n, p.name) for n, p in enumerate(SAMPLES, 1) if p.name == "bfd_v2_eobReadCarrierWithMultipleLines.json"]
+    assert sorted((d["line"], f"{d['code']} {d['message']}") for d in found if d["code"] != "SCH005") == sorted(expected)
+    assert [(d["line"], d["code"]) for d in found if d["code"] == "SCH005"] == [(duplicate[0][0], "SCH005")]
+    for d in found:  # each at its place on the line, not at the line's start
+        assert d["column"] > 1
+
+
+def test_an_encounter_ndjson_file_is_still_streamed_as_encounter_lines():
+    text = '{"id": "E-1", "date": "2026-04-06", "services": [{"code": "97110", "units": 1, "minutes": 15, "modifiers": ["GP"]}]}\n'
+    assert loader.load("v.ndjson", text.encode()).kind == "lines"

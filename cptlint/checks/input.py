@@ -363,7 +363,7 @@ class IcdNineClaim(Rule):
     """
 
     code = "SCH007"
-    read_by = ("x12", "fhir")
+    read_by = ("x12", "fhir", "fhir-lines")
     name = "icd9-claim"
     severity = Severity.WARNING
     scope = "input"
@@ -424,7 +424,7 @@ class ClaimResource(Rule):
     """
 
     code = "SCH008"
-    read_by = ("fhir",)
+    read_by = ("fhir", "fhir-lines")
     name = "claim-resource"
     severity = Severity.ERROR
     scope = "input"

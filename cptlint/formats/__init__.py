@@ -106,8 +106,26 @@ class Fhir(Format):
         read(doc)
 
 
-# Where formats share a suffix (FHIR and plain JSON), the first that recognises the content wins.
-FORMATS: tuple[Format, ...] = (X12(), Yaml(), Fhir(), Json(), Ndjson())
+class FhirLines(Fhir):
+    """A FHIR bulk export: a Claim or ExplanationOfBenefit a line (NDJSON), read whole."""
+
+    name, suffixes = "fhir-lines", (".ndjson", ".jsonl")
+    title = "FHIR R4 NDJSON"
+
+    def recognises(self, text: str) -> bool:
+        from cptlint.formats.fhir import recognises_lines
+
+        return recognises_lines(text)
+
+    def read(self, doc) -> None:
+        from cptlint.formats.fhir import read_lines
+
+        read_lines(doc)
+
+
+# Where formats share a suffix (FHIR and plain JSON or NDJSON), the first that recognises the
+# content wins; the last is the one the suffix alone says.
+FORMATS: tuple[Format, ...] = (X12(), Yaml(), Fhir(), Json(), FhirLines(), Ndjson())
 BY_NAME = {f.name: f for f in FORMATS}
 SUFFIXES = tuple(dict.fromkeys(suffix for f in FORMATS for suffix in f.suffixes))
 DEFAULT = BY_NAME["yaml"]
@@ -129,6 +147,14 @@ def of_file(path: str, text: str) -> Format:
     if not named_by:
         return sniffed(text)
     return next((f for f in named_by if f.recognises(text)), named_by[-1])
+
+
+HEAD = 4096  # bytes enough to recognise a format by its content
+
+
+def of_head(path: str, head: bytes) -> Format:
+    """of_file from the first HEAD bytes of a file (what a streamed file is told by)."""
+    return of_file(path, head[:HEAD].decode("utf-8", "replace").lstrip("\ufeff"))
 
 
 def named(name: str | None, path: str) -> Format:

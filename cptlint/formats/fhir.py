@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 
 from cptlint.formats.claims import ICD9_MESSAGE, discipline, dotted, whole_number
-from cptlint.loader import Problem, load_json
+from cptlint.diagnostics import Span
+from cptlint.loader import Problem, load_json, load_record
 
 CLAIMS = ("Claim", "ExplanationOfBenefit")
 PROCEDURE_SYSTEMS = frozenset(
@@ -48,24 +49,31 @@ def recognises(text: str) -> bool:
     return _RECOGNISED.match(text[:4096]) is not None
 
 
-class Mapped:
-    """Positions of the encounters read from a resource: each encounter part (a tuple of keys
-    and indexes) is found at the JSON part it was read from."""
+def recognises_lines(text: str) -> bool:
+    """A bulk export: its first line is a resource."""
+    return recognises(text.lstrip()[:4096].split("\n", 1)[0])
 
-    def __init__(self, inner, places: dict):
-        self.inner, self.places = inner, places
+
+class Mapped:
+    """Positions of the encounters read from resources: each encounter part (a tuple of keys
+    and indexes) is found at the JSON part it was read from, in the JSON text (one line of a
+    bulk export) it was read from."""
+
+    def __init__(self, inner: list, places: dict):
+        self.inner, self.places = inner, places  # places: our parts -> (which text, its parts)
 
     def exact(self, parts: tuple):
-        theirs = self.places.get(tuple(parts))
-        return self.inner.exact(theirs) if theirs is not None else None
+        found = self.places.get(tuple(parts))
+        return self.inner[found[0]].exact(found[1]) if found is not None else None
 
     def closest(self, parts: tuple, key: bool):
         parts = tuple(parts)
         while parts not in self.places:
             if not parts:
-                return self.inner.closest((), False)
+                return self.inner[0].closest((), False)
             parts, key = parts[:-1], False
-        return self.inner.closest(self.places[parts], key)
+        which, theirs = self.places[parts]
+        return self.inner[which].closest(theirs, key)
 
 
 class _Reader:
@@ -73,25 +81,49 @@ class _Reader:
         self.doc = doc
         self.places: dict[tuple, tuple] = {}
         self.encounters: list[dict] = []
+        self.indexes: list = []  # the JSON positions of each text read
+
+    def read(self, value, index) -> None:
+        self.indexes.append(index)
+        for at, resource in _resources(self, value):
+            _resource(self, at, resource)
 
     def problem(self, code: str, message: str, at: tuple) -> None:
-        self.doc.problems.append(Problem(code, message, span=self.doc.index.closest(at, False)))
+        self.doc.problems.append(Problem(code, message, span=self.indexes[-1].closest(at, False)))
 
     def place(self, ours: tuple, theirs: tuple) -> None:
-        self.places[ours] = theirs
+        self.places[ours] = (len(self.indexes) - 1, theirs)
+
+    def done(self) -> None:
+        self.doc.root = {"encounters": self.encounters}
+        self.doc.index = Mapped(self.indexes, self.places)
+        self.places[("encounters",)] = (0, ())
 
 
 def read(doc) -> None:
     load_json(doc)
-    root = doc.root
-    if root is None:
+    if doc.root is None:
         return
     reader = _Reader(doc)
-    for at, resource in _resources(reader, root):
-        _resource(reader, at, resource)
-    reader.place(("encounters",), ())
-    doc.root = {"encounters": reader.encounters}
-    doc.index = Mapped(doc.index, reader.places)
+    reader.read(doc.root, doc.index)
+    reader.done()
+
+
+def read_lines(doc) -> None:
+    """A bulk export (FHIR NDJSON): a resource a line, each read as read() reads a file, placed
+    on its own line. Read whole: its claims are checked together, as a day is one file's."""
+    reader = _Reader(doc)
+    for number, line in enumerate(doc.text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        one = load_record(doc.path, line, number, 0)
+        doc.problems.extend(one.problems)
+        if one.root is not None:
+            reader.read(one.root, one.index.inner)
+    if not reader.indexes:
+        doc.problems.append(Problem("SCH004", "the file holds no resource", span=Span(1, 1, 1, 2)))
+        return
+    reader.done()
 
 
 def _resources(reader: _Reader, root) -> list[tuple[tuple, dict]]:
@@ -197,7 +229,7 @@ def _shared_provider(reader: _Reader, ours: tuple, encounter: dict) -> None:
     line = ours + ("services", 0, "provider")
     for parts, theirs in list(reader.places.items()):
         if parts[: len(line)] == line:
-            reader.place(ours + ("provider",) + parts[len(line) :], theirs)
+            reader.places[ours + ("provider",) + parts[len(line) :]] = theirs
     for service in services:
         del service["provider"]
 
