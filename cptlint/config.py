@@ -46,6 +46,7 @@ KEYS = (
     "unfixable",
     "days-across-files",
     "max-file-size",
+    "claim-payers",
 )
 DEFAULT_MAX_FILE_SIZE = 16 << 20  # bytes: an encounter document is kilobytes; NDJSON is streamed
 
@@ -71,6 +72,8 @@ class Settings:
     unfixable: tuple[str, ...] = ()
     days_across_files: bool = False  # join a patient's day across the files of a run
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # a YAML or JSON file larger than this is not read
+    # a claim's payer code (`sbr09:BL`) to a payer profile, over the formats' own (formats.payer_of)
+    claim_payers: tuple[tuple[str, str], ...] = ()
     root: Path = field(default_factory=Path.cwd)  # globs are relative to it
     source: Path | None = None  # the configuration file read, if any
 
@@ -222,6 +225,14 @@ def from_table(table: dict, path: Path) -> Settings:
         values["severity"] = tuple(
             (code, _severity(level, f"{where}: severity.{code}")) for code, level in entries.items()
         )
+    if "claim-payers" in table:
+        entries = _table(table["claim-payers"], f"{where}: claim-payers")
+        for code, profile in entries.items():
+            if ":" not in code or not isinstance(profile, str):
+                raise ConfigError(
+                    f'{where}: claim-payers maps a claim\'s payer code (as "sbr09:BL" or "sopt:5") to a payer profile name, got {code!r} = {profile!r}'
+                )
+        values["claim_payers"] = tuple(entries.items())
     if "payer" in table:
         if not isinstance(table["payer"], str):
             raise ConfigError(f"{where}: payer must be a payer profile name")

@@ -113,6 +113,10 @@ class Linter:
         if settings.payer not in self.policy.payers:
             known = ", ".join(sorted(self.policy.payers))
             raise ConfigError(f'payer "{settings.payer}" is not a payer profile (known: {known})')
+        for code, profile in settings.claim_payers:
+            if profile and profile not in self.policy.payers:
+                known = ", ".join(sorted(self.policy.payers))
+                raise ConfigError(f'claim-payers: "{code}" = "{profile}" is not a payer profile (known: {known})')
         rules = [cls() for cls in all_rules() if settings.enabled(cls.code)]
         self.encounter_rules = [r for r in rules if r.scope == "encounter"]
         self.day_rules = [r for r in rules if r.scope == "day"]
@@ -309,6 +313,8 @@ class Linter:
             doc.root = schema.apply_types(doc.root)
         if doc.is_readable and isinstance(doc.root, (dict, list)):
             schema.absent_nulls(doc.root)
+        if formats.carries_payer_codes(doc.kind) and isinstance(doc.root, dict):
+            self._claim_payers(doc.root.get("encounters"))
         slots = self._encounter_slots(doc, findings)
         problems = schema.validate(doc.root, self.payer_names) if doc.is_readable and doc.root is not None else []
         findings.extend(problems)
@@ -344,6 +350,23 @@ class Linter:
         for problem in findings:
             self._add(result, doc, problem, ids.get(_slot_of(problem.parts, slot_set)))
         return result  # _judged compacts the document once its days' findings are placed
+
+    def _claim_payers(self, encounters) -> None:
+        """A claim's payer code (`sbr09:MB`) becomes the profile it stands for; one that stands
+        for none leaves the encounter to the configured payer."""
+        mapping = self._payer_mapping
+        for encounter in encounters if isinstance(encounters, list) else ():
+            code = encounter.get("payer") if isinstance(encounter, dict) else None
+            if isinstance(code, str) and ":" in code:
+                profile = formats.payer_of(code, mapping)
+                if profile is None:
+                    del encounter["payer"]
+                else:
+                    encounter["payer"] = profile
+
+    @cached_property
+    def _payer_mapping(self) -> dict[str, str]:
+        return {**formats.CLAIM_PAYERS, **dict(self.settings.claim_payers)}
 
     def _read_record(self, path: str, text: str, number: int, record: int):
         """(document, typed record or None, problems) of one NDJSON line's text."""

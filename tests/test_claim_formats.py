@@ -106,3 +106,29 @@ def test_pytest_gates_claim_files_by_their_sidecars(pytester):
     result = pytester.runpytest("--cptlint", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)  # the JSON claim has no sidecar: its MOD001 is unexpected
     result.stdout.fnmatch_lines(["*visit.json (it states no .expect file (visit.json.expect))*", "*unexpected*MOD001*"])
+
+
+def test_a_claims_payer_code_maps_to_a_profile_and_the_mapping_is_configuration():
+    """SBR09 BL (Blue Cross/Blue Shield) is no built-in profile: the claim falls to the configured
+    payer (medicare by default), for which a chiropractor's 97140 is not covered (PAY002);
+    `claim-payers` maps it to the commercial profile, where it is."""
+    from cptlint.config import Settings
+
+    text = (CLAIMS / "cmt-and-manual-therapy.837").read_text().replace("*CI~", "*BL~")
+    assert "PAY002" in [d.code for d in lint(text, name="v.837")]
+    mapped = Settings(claim_payers=(("sbr09:BL", "commercial"),))
+    assert [d.code for d in lint(text, name="v.837", settings=mapped)] == ["MOD001"]
+    # the built-in mapping, overridden: CI to medicare
+    overridden = Settings(claim_payers=(("sbr09:CI", "medicare"),))
+    original = (CLAIMS / "cmt-and-manual-therapy.837").read_text()
+    assert "PAY002" in [d.code for d in lint(original, name="v.837", settings=overridden)]
+
+
+def test_fhir_source_of_payment_codes_map_by_their_longest_prefix():
+    from cptlint import formats
+
+    mapping = formats.CLAIM_PAYERS
+    assert [formats.payer_of(f"sopt:{code}", mapping) for code in ("1", "121", "111", "5", "62", "2")] == [
+        "medicare", "medicare", None, "commercial", "commercial", None
+    ]
+

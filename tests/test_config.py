@@ -75,6 +75,8 @@ def test_config_option_names_a_file(repo):
         ('[per-file-ignores]\n"*.yaml" = "SCH003"\n', "per-file-ignores.*.yaml must be a list of strings"),
         ('extend-rules = ["missing-dir"]\n', "extend-rules directory does not exist"),
         ("select = [\n", "not valid TOML"),
+        ('[claim-payers]\nBL = "commercial"\n', "claim-payers maps a claim's payer code (as \"sbr09:BL\""),
+        ('[claim-payers]\n"sbr09:BL" = "acme"\n', 'claim-payers: "sbr09:BL" = "acme" is not a payer profile'),
     ],
 )
 def test_bad_configuration_exits_2_naming_the_key(repo, content, message):

@@ -23,6 +23,9 @@ class Format:
     writes_fixes: ClassVar[bool] = True
     # whether a plain scalar's type is the schema's to decide (YAML: `code: 97140` is text)
     typed_by_schema: ClassVar[bool] = False
+    # the payer codes its claims carry (`sbr09:MB`) and the payer profiles they stand for; the
+    # configuration's `claim-payers` adds to and overrides them (see payer_of)
+    payers: ClassVar[dict[str, str]] = {}
     # whether a file states its fixture expectations itself (`expect:`); else in a sidecar file
     states_expectations: ClassVar[bool] = True
     # the encounter fields it cannot carry; rules that need one of them do not run on its files
@@ -78,6 +81,8 @@ class X12(Format):
     title = "X12 837P"
     writes_fixes = states_expectations = False
     lacks = SERVICE_DETAIL  # an 837P line carries code, modifiers, units, pointers, date and provider
+    # SBR09, the claim filing indicator code: MB Medicare Part B, CI commercial insurance
+    payers = {"sbr09:MB": "medicare", "sbr09:CI": "commercial"}
 
     def recognises(self, text: str) -> bool:
         return text.lstrip("\ufeff \t\r\n")[:3] == "ISA"
@@ -94,6 +99,9 @@ class Fhir(Format):
     writes_fixes = states_expectations = False
     # an item carries code, modifiers, quantity, pointers, date and care team; bodySite is not read yet
     lacks = SERVICE_DETAIL
+    # Coverage.type in the Source of Payment Typology, by the longest prefix: 1 Medicare (12x its
+    # fee-for-service), 11x Medicare managed care (the plan's rules: no profile), 5 private, 6 BCBS
+    payers = {"sopt:1": "medicare", "sopt:11": "", "sopt:5": "commercial", "sopt:6": "commercial"}
 
     def recognises(self, text: str) -> bool:
         from cptlint.formats.fhir import recognises
@@ -179,6 +187,25 @@ def running(rule) -> tuple[list[Format], dict[Format, frozenset[str]]]:
         return [f for f in documented if f.name in rule.read_by], {}
     runs = [f for f in documented if rule.needs.isdisjoint(f.lacks)]
     return runs, {f: rule.needs & f.lacks for f in documented if f not in runs}
+
+
+CLAIM_PAYERS = {code: profile for f in FORMATS for code, profile in f.payers.items()}
+
+
+def carries_payer_codes(kind: str) -> bool:
+    found = BY_NAME.get(kind)
+    return found is not None and bool(found.payers)
+
+
+def payer_of(code: str, mapping: dict[str, str]) -> str | None:
+    """The payer profile a claim's payer code stands for, by its longest prefix in mapping
+    (`sopt:121` is `sopt:12`, else `sopt:1`); None where none, or "" in mapping, says which."""
+    qualifier, _, value = code.partition(":")
+    for end in range(len(value), 0, -1):
+        found = mapping.get(f"{qualifier}:{value[:end]}")
+        if found is not None:
+            return found or None
+    return None
 
 
 def typed_by_schema(kind: str) -> bool:

@@ -323,8 +323,8 @@ def _is_npi(identifier: dict) -> bool:
 
 
 def _payer(resource: dict) -> str | None:
-    """medicare for Blue Button's resources; else what the focal insurance's Coverage.type says
-    in the Source of Payment Typology (1 Medicare, 12 its fee-for-service; 5 private, 6 BCBS)."""
+    """medicare for Blue Button's resources; else the focal insurance's Coverage.type in the
+    Source of Payment Typology (`sopt:1`), mapped to a profile by formats.Fhir.payers."""
     if _is_medicare(resource):
         return "medicare"
     for _, insurance in _pairs(resource.get("insurance")):
@@ -332,9 +332,8 @@ def _payer(resource: dict) -> str | None:
             continue
         coverage = _contained(resource, (insurance.get("coverage") or {}).get("reference") if isinstance(insurance.get("coverage"), dict) else None)
         for _, coding in _codings((coverage or {}).get("type")):
-            code = str(coding.get("code", ""))
-            if coding.get("system") in SOPT_SYSTEMS:
-                return "medicare" if code == "1" or code.startswith("12") else "commercial" if code[:1] in "56" and code else None
+            if coding.get("system") in SOPT_SYSTEMS and coding.get("code"):
+                return f"sopt:{coding['code']}"
     return None
 
 

@@ -7,7 +7,7 @@ encounter per date of service of its lines (2400: SV1, DTP*472); its diagnoses a
 (ICD-10-CM ABK/ABF, written without the dot); the patient is the subscriber's member id
 (2010BA) or, in a 2000C loop, the member id and the patient's name (2010CA); the billing
 provider is 2010AA, the rendering provider 2310B or 2420A with its PRV taxonomy for the
-discipline; the payer is SBR09 (MB Medicare Part B, CI commercial). What an 837P does not carry
+discipline; the payer is SBR09 (`sbr09:MB`, mapped to a profile by formats.X12.payers). What an 837P does not carry
 (minutes, techniques, response, goal, regions, time blocks) is unknown: see formats.X12.lacks.
 
 Structural problems are SCH006 at their element: segment and group counts (SE01, GE01, IEA01)
@@ -26,7 +26,6 @@ from cptlint.formats.claims import ICD9_MESSAGE, discipline, dotted, whole_numbe
 from cptlint.loader import LineMap, Problem
 
 ISA_LENGTH = 106
-PAYERS = {"MB": "medicare", "CI": "commercial"}  # SBR09, the claim filing indicator
 ICD10 = ("ABK", "ABF")  # principal and other diagnosis, ICD-10-CM
 ICD9 = ("BK", "BF")
 _COMPOSITE = re.compile(r"HC([^A-Za-z0-9 ])")  # SV101 begins with the HC qualifier and a separator
@@ -375,8 +374,8 @@ def _encounter(reader: _Reader, claim: _Claim, date: str, lines: list[dict], sev
         who = patient.text(9) + (f" {named.text(3)}, {named.text(4)}".rstrip(", ") if named is not None else "")
         encounter["patient"] = who
     payer = context.get("payer")
-    if payer is not None and payer.text in PAYERS:
-        encounter["payer"] = PAYERS[payer.text]
+    if payer is not None and payer.text:
+        encounter["payer"] = f"sbr09:{payer.text}"  # the engine maps it to a profile (formats.payer_of)
     billing = context.get("billing")
     if billing is not None and billing.get(9) is not None:
         encounter["billing_provider"] = {"npi": billing.text(9)}
