@@ -83,7 +83,9 @@ def test_codes_of_other_systems_are_named_and_their_line_not_read():
 
 
 def test_wrong_types_are_findings_never_a_traceback():
-    for change in ({"item": {"sequence": 1}}, {"item": [5]}, {"diagnosis": "M54.50"}, {"careTeam": [None]}, {"item.0.diagnosisSequence": "1"}):
+    for change in ({"item": {"sequence": 1}}, {"item": [5]}, {"diagnosis": "M54.50"}, {"careTeam": [None]}, {"item.0.diagnosisSequence": "1"},
+                   {"item.0.diagnosisSequence": [[1]]}, {"item.0.careTeamSequence": [{"a": 1}]}, {"careTeam.0.sequence": [1]},
+                   {"diagnosis.0.sequence": {"a": 1}}, {"item.0.quantity": {"value": True}}, {"item.0.servicedDate": 20260406}):
         codes = [c for c, *_ in found(edited(**change))]
         assert codes and set(codes) <= {"SCH003", "SCH008", "DX002", "SCH004"}, change
 

@@ -336,13 +336,19 @@ NASTY = [b"\x00", b"\xff", b"\r", b"\x85", "\u2028".encode(), b"\x1b", b"\\ud800
          b"- ", b"\n  ", b"0" * 20, b"9" * 4400, b"!!int ", b"<<: ", b"---\n", b"\t"]
 
 
+CLAIM_SEEDS = [(p.name, p.read_bytes()) for p in sorted((REPO / "tests" / "fixtures" / "claims").glob("*")) if p.suffix in (".837", ".json")]
+CLAIM_SEEDS.append(("bulk.ndjson", b"".join(json.dumps(json.loads(c)).encode() + b"\n" for n, c in CLAIM_SEEDS if n.endswith(".json"))))
+CLAIM_NASTY = [b"*", b"~", b":", b">", b"^", b"ISA", b"SE*1*0001~", b"CLM*X~", b"LX*1~", b"SV1*HC~", b"HI*BK:7213~", b"HL*9**22*0~",
+               b"DTP*472*RD8*2026", b'"resourceType": "Bundle", ', b'"item": 5, ', b'"sequence": "1", ', b"null", b"[]", b"{}", b"[[1]]", b'{"a": [1]}', b"true"]
+
+
 @st.composite
-def mutated(draw):
-    name, content = draw(st.sampled_from(SEEDS))
+def mutated(draw, seeds=SEEDS, nasty=NASTY):
+    name, content = draw(st.sampled_from(seeds))
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(content)))
         action = draw(st.sampled_from(["insert", "delete", "replace"]))
-        piece = draw(st.sampled_from(NASTY) | st.binary(max_size=4))
+        piece = draw(st.sampled_from(nasty) | st.binary(max_size=4))
         if action == "insert":
             content = content[:at] + piece + content[at:]
         elif action == "delete":
@@ -370,3 +376,20 @@ def test_fuzzed_files_give_findings_never_a_traceback(tmp_path_factory, case, ou
     assert diffed.exit_code in (0, 1), diffed.output
     assert diffed.exception is None or isinstance(diffed.exception, SystemExit), repr(diffed.exception)
     assert (folder / name).read_bytes() == content  # --diff writes nothing
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(mutated(CLAIM_SEEDS, CLAIM_NASTY + NASTY), st.sampled_from(["text", "json", "junit"]))
+def test_fuzzed_claim_files_give_findings_never_a_traceback(tmp_path_factory, case, output_format):
+    """837P and FHIR (a resource, a bulk export) mutated where their readers look: delimiters,
+    envelope and loop segments, wrong JSON types."""
+    name, content = case
+    folder = tmp_path_factory.mktemp("claims")
+    (folder / name).write_bytes(content)
+    checked = CliRunner().invoke(main, ["check", "--no-cache", "--format", output_format, str(folder / name)])
+    assert checked.exit_code in (0, 1), checked.output
+    assert checked.exception is None or isinstance(checked.exception, SystemExit), repr(checked.exception)
+    if output_format == "json":
+        json.loads(checked.stdout)
+    elif output_format == "junit":
+        ElementTree.fromstring(checked.stdout.encode("utf-8", "backslashreplace"))

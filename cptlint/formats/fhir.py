@@ -150,19 +150,32 @@ def _resources(reader: _Reader, root) -> list[tuple[tuple, dict]]:
     return []
 
 
-def _list(reader: _Reader, resource: dict, at: tuple, name: str) -> list[tuple[int, dict]]:
-    """resource[name] as (index, object) pairs; a value of the wrong type is SCH008 and skipped."""
-    value = resource.get(name, [])
+def _members(reader: _Reader, owner: dict, at: tuple, name: str, accepts, what: str) -> list[tuple[int, object]]:
+    """owner[name] as (index, member) pairs of the members accepts takes; a value that is not a
+    list, or a member of another kind, is SCH008 and skipped."""
+    value = owner.get(name, [])
     if not isinstance(value, list):
         reader.problem("SCH008", f"{name} is not a list", at + (name,))
         return []
     pairs = []
-    for i, item in enumerate(value):
-        if isinstance(item, dict):
-            pairs.append((i, item))
+    for i, member in enumerate(value):
+        if accepts(member):
+            pairs.append((i, member))
         else:
-            reader.problem("SCH008", f"{name}[{i}] is not an object", at + (name, i))
+            reader.problem("SCH008", f"{name}[{i}] is not {what}", at + (name, i))
     return pairs
+
+
+def _list(reader: _Reader, owner: dict, at: tuple, name: str) -> list[tuple[int, dict]]:
+    return _members(reader, owner, at, name, lambda member: isinstance(member, dict), "an object")
+
+
+def _sequences(reader: _Reader, item: dict, at: tuple, name: str) -> list[tuple[int, int]]:
+    return _members(reader, item, at, name, _is_integer, "a positive integer")
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _codings(concept) -> list[tuple[int, dict]]:
@@ -174,7 +187,7 @@ def _resource(reader: _Reader, at: tuple, resource: dict) -> None:
     if icd9 is not None and not diagnoses:
         reader.problem("SCH007", ICD9_MESSAGE, icd9)
         return
-    team = {member.get("sequence"): (i, member) for i, member in _list(reader, resource, at, "careTeam")}
+    team = {_sequence(member): (i, member) for i, member in _list(reader, resource, at, "careTeam")}
     items = _list(reader, resource, at, "item")
     by_date: dict[str, list[tuple[int, dict, tuple | None]]] = {}
     for i, item in items:
@@ -218,6 +231,12 @@ def _resource(reader: _Reader, at: tuple, resource: dict) -> None:
         reader.encounters.append(encounter)
 
 
+def _sequence(entry: dict):
+    """An entry's `sequence` (a positive integer), or None: a sequence of another type names nothing."""
+    value = entry.get("sequence")
+    return value if _is_integer(value) else None
+
+
 def _shared_provider(reader: _Reader, ours: tuple, encounter: dict) -> None:
     """Lines rendered by one care team member name it once, as the encounter's provider (an
     837P's 2310B), so that what is wrong with it is said once."""
@@ -257,7 +276,7 @@ def _diagnoses(reader: _Reader, at: tuple, resource: dict):
             reader.problem("SCH008", f"diagnosis[{i}]'s code is not a string", here + ("coding", j))
             continue
         read.append((dotted(code), here + ("coding", j, "code")))
-        by_sequence[entry.get("sequence")] = len(read)
+        by_sequence[_sequence(entry)] = len(read)
     if icd9 is not None and read:
         reader.problem("SCH008", "an ICD-9-CM diagnosis beside ICD-10-CM ones: a claim is coded in one; it is not read", icd9)
     return read, by_sequence, icd9
@@ -355,11 +374,11 @@ def _service(reader, ours, resource_at, at, item, by_sequence, team, resource) -
     chosen = next(((j, c) for j, c in codings if c.get("system") in PROCEDURE_SYSTEMS), None)
     if chosen is None:
         systems = ", ".join(sorted({str(c.get("system")) for _, c in codings})) or "no coding"
-        reader.problem("SCH008", f"item {item.get('sequence', '?')}'s productOrService has no CPT or HCPCS coding ({systems}): the line is not read", at + ("productOrService",))
+        reader.problem("SCH008", f"item {_sequence(item) or '?'}'s productOrService has no CPT or HCPCS coding ({systems}): the line is not read", at + ("productOrService",))
         return None
     quantity = item.get("quantity")
     if not isinstance(quantity, dict) or "value" not in quantity:
-        reader.problem("SCH008", f"item {item.get('sequence', '?')} has no quantity: its units are unknown, so the line is not read", at)
+        reader.problem("SCH008", f"item {_sequence(item) or '?'} has no quantity: its units are unknown, so the line is not read", at)
         return None
     j, coding = chosen
     service: dict = {"code": coding.get("code"), "units": whole_number(quantity["value"])}
@@ -379,7 +398,7 @@ def _service(reader, ours, resource_at, at, item, by_sequence, team, resource) -
     service["modifiers"] = modifiers
     reader.place(ours + ("modifiers",), at + ("modifier",))
     pointers = []
-    for k, sequence in enumerate(item.get("diagnosisSequence") or ()):
+    for k, sequence in _sequences(reader, item, at, "diagnosisSequence"):
         if sequence not in by_sequence:
             reader.problem("SCH008", f"diagnosisSequence {sequence} points at no ICD-10-CM diagnosis of the {resource['resourceType']}", at + ("diagnosisSequence", k))
             continue
@@ -396,7 +415,7 @@ def _service(reader, ours, resource_at, at, item, by_sequence, team, resource) -
 def _rendering(reader, ours, resource_at, at, item, team, resource) -> dict | None:
     """The item's rendering provider: its care team member in a performing role, else its first."""
     members = []
-    for k, sequence in enumerate(item.get("careTeamSequence") or ()):
+    for k, sequence in _sequences(reader, item, at, "careTeamSequence"):
         if sequence not in team:
             reader.problem("SCH008", f"careTeamSequence {sequence} points at no careTeam member", at + ("careTeamSequence", k))
         else:
