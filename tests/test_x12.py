@@ -3,6 +3,8 @@ envelope checks, and the public samples of ../shared/samples/x12 (read, never co
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cptlint.checks.input import ClaimStructure, IcdNineClaim
@@ -111,3 +113,40 @@ def test_every_public_sample_is_read_without_a_traceback_and_its_findings_are_ex
     terminator = text[105]
     claims = sum(1 for s in text.split(terminator) if s.strip().startswith("CLM" + text[3]))
     assert codes.count("SCH007") == claims
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"SBR*P*18*******CI~": "SBR*P*18*******ZQ~"}, "SBR09 is ZQ, not a claim filing indicator code"),
+        ({"SBR*P*18*******CI~": "SBR*P*18~"}, "SBR09, the claim filing indicator, is missing"),
+        ({"HI*ABK:M5450~": ""}, "claim VISIT-1 has no diagnosis (HI with ABK, loop 2300)"),
+        ({"HI*ABK:M5450~": "HI*ABF:M5450~"}, "HI01 is ABF: the first diagnosis is the principal one (ABK)"),
+        ({"HI*ABK:M5450~": "HI*ABK:M5450*ZZZ:M25511~"}, "HI02 qualifier ZZZ is not a diagnosis (ABF)"),
+        ({"NM1*85*2*LAKESIDE PHYSICAL THERAPY*****XX*1567890128~": ""}, "loop 2010AA (NM1*85, the billing provider) is missing"),
+        ({"NM1*IL*1*DOE*JANE****MI*W123456789~": ""}, "loop 2010BA (NM1*IL, the subscriber) is missing before claim VISIT-1"),
+        ({"DTP*472*D8*20260406~": ""}, "the service line has no date of service (DTP*472, loop 2400): it is not read"),
+    ],
+)
+def test_a_missing_required_segment_or_a_code_out_of_its_list_is_sch006_at_its_place(change, message):
+    """005010X222A1: SBR09 is required and from its code list; 2300 HI (ABK first) is required;
+    2010AA NM1*85 and 2010BA NM1*IL are required; 2400 DTP*472 is required on every line."""
+    text = GOOD
+    for old, new in change.items():
+        segments_removed = old.count("~") - new.count("~")
+        text = text.replace(old, new)
+        text = re.sub(r"SE\*(\d+)\*", lambda m: f"SE*{int(m.group(1)) - segments_removed}*", text)  # SE01 kept true
+    diagnostics = lint(text, name="claim.837")
+    assert [d.message for d in diagnostics if d.code == "SCH006"] == [message]
+    [finding] = [d for d in diagnostics if d.code == "SCH006"]
+    lines = text.splitlines()
+    written = lines[finding.line - 1]
+    assert written[:3] in ("SBR", "CLM", "HI*", "HL*", "SV1"), written  # on the segment it is about
+    if "SBR09 is" in message or "HI0" in message:
+        assert written[finding.column - 1 :].startswith(("ZQ", "ABF", "ZZZ"))
+
+
+def test_other_hi_segments_are_read_past():
+    """An HI of condition codes (BG) beside the diagnosis HI carries no diagnosis."""
+    text = GOOD.replace("HI*ABK:M5450~", "HI*ABK:M5450~\nHI*BG:01~").replace("SE*16*", "SE*17*")
+    assert found(text) == []

@@ -28,6 +28,11 @@ from cptlint.loader import LineMap, Problem
 ISA_LENGTH = 106
 ICD10 = ("ABK", "ABF")  # principal and other diagnosis, ICD-10-CM
 ICD9 = ("BK", "BF")
+PRINCIPAL = ("ABK", "BK")  # HI01 of the diagnosis HI; other HI segments (BP, BG...) carry no diagnoses
+# SBR09, claim filing indicator code (005010 code list)
+CLAIM_FILING = frozenset(
+    "11 12 13 14 15 16 17 AM BL CH CI DS FI HM LM MA MB MC OF TV VA WC ZZ".split()
+)
 _COMPOSITE = re.compile(r"HC([^A-Za-z0-9 ])")  # SV101 begins with the HC qualifier and a separator
 
 
@@ -290,9 +295,9 @@ def _claims(reader: _Reader, found: list[Segment], component: str) -> None:
             if sid == "HL":
                 level = segment.text(3)
                 if level == "20":
-                    context = {}
+                    context = {"hl": segment}
                 elif level == "22":
-                    context = {k: v for k, v in context.items() if k.startswith("billing")}
+                    context = {k: v for k, v in context.items() if k.startswith("billing") or k == "hl"}
         elif sid == "NM1":
             last_nm1 = segment.text(1)
             if line is not None and last_nm1 == "82":
@@ -314,18 +319,15 @@ def _claims(reader: _Reader, found: list[Segment], component: str) -> None:
                 context["billing_taxonomy"] = segment
         elif sid == "SBR":
             context["payer"] = segment.get(9)
+            if segment.text(9) not in CLAIM_FILING:
+                what = f"SBR09 is {segment.text(9)}, not a claim filing indicator code" if segment.text(9) else "SBR09, the claim filing indicator, is missing"
+                reader.problem("SCH006", what, segment.get(9) or segment.whole)
         elif sid == "CLM":
             _close(reader, claim)
             claim, line = _Claim(segment, context), None
+            _required_loops(reader, context, segment)
         elif sid == "HI" and claim is not None:
-            claim.hi = segment
-            for number in range(1, segment.count):
-                parts = segment.components(number, component)
-                if len(parts) >= 2:
-                    if parts[0].text in ICD9 and claim.icd9 is None:
-                        claim.icd9 = parts[0]
-                    elif parts[0].text in ICD10:
-                        claim.diagnoses.append(parts[1])
+            _diagnosis_codes(reader, claim, segment, component)
         elif sid == "LX" and claim is not None:
             line = {"lx": segment}
             claim.lines.append(line)
@@ -337,6 +339,38 @@ def _claims(reader: _Reader, found: list[Segment], component: str) -> None:
             elif claim is not None:
                 claim.date = segment.get(3)
     _close(reader, claim)
+
+
+def _required_loops(reader: _Reader, context: dict, clm: Segment) -> None:
+    """The billing provider (2010AA) and the subscriber (2010BA) a claim needs, said once a loop."""
+    hl = context.get("hl")
+    if "billing" not in context and hl is not None and not context.get("billing_reported"):
+        reader.problem("SCH006", "loop 2010AA (NM1*85, the billing provider) is missing", hl.whole)
+        context["billing_reported"] = True  # once for the billing provider's loop
+    if "subscriber" not in context and not context.get("subscriber_reported"):
+        reader.problem("SCH006", f"loop 2010BA (NM1*IL, the subscriber) is missing before claim {clm.text(1)}", clm.whole)
+        context["subscriber_reported"] = True
+
+
+def _diagnosis_codes(reader: _Reader, claim: _Claim, hi: Segment, component: str) -> None:
+    """The diagnoses of the diagnosis HI (HI01 ABK, or BK for ICD-9-CM); other HI segments
+    (anesthesia procedures BP, conditions BG) are read past."""
+    first = hi.components(1, component)
+    if not first or first[0].text not in ICD10 + ICD9:
+        return
+    if first[0].text not in PRINCIPAL:
+        reader.problem("SCH006", f"HI01 is {first[0].text}: the first diagnosis is the principal one (ABK)", first[0])
+    claim.hi = hi
+    for number in range(1, hi.count):
+        parts = hi.components(number, component)
+        if len(parts) < 2:
+            continue
+        if parts[0].text in ICD9:
+            claim.icd9 = claim.icd9 or parts[0]
+        elif parts[0].text in ICD10:
+            claim.diagnoses.append(parts[1])
+        else:
+            reader.problem("SCH006", f"HI{number:02d} qualifier {parts[0].text} is not a diagnosis (ABF)", parts[0])
 
 
 def _close(reader: _Reader, claim: _Claim | None) -> None:
@@ -351,10 +385,16 @@ def _close(reader: _Reader, claim: _Claim | None) -> None:
             claim.icd9,
         )
         return
+    if claim.hi is None:
+        reader.problem("SCH006", f"claim {clm.text(1)} has no diagnosis (HI with ABK, loop 2300)", clm.whole)
     served = [line for line in claim.lines if "sv1" in line]
     if not served:
         reader.problem("SCH006", f"claim {clm.text(1)} has no service line (loop 2400, LX and SV1)", clm.whole)
         return
+    for line in served:
+        if line.get("date") is None and claim.date is None:
+            reader.problem("SCH006", "the service line has no date of service (DTP*472, loop 2400): it is not read", line["sv1"].whole)
+    served = [line for line in served if line.get("date") is not None or claim.date is not None]
     by_date: dict[str, list[dict]] = {}
     for line in served:
         written = line.get("date") or claim.date
