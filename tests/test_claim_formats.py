@@ -132,3 +132,19 @@ def test_fhir_source_of_payment_codes_map_by_their_longest_prefix():
         "medicare", "medicare", None, "commercial", "commercial", None
     ]
 
+
+def test_the_readme_names_the_rules_a_claim_format_does_not_run():
+    """The README's formats table lists them as ranges (UNT001-004); they are those whose needs
+    the format lacks."""
+    from cptlint import formats
+    from cptlint.checks import REGISTRY
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| X12 837P"))
+    named = set()
+    for prefix, first, last in re.findall(r"([A-Z]{3})(\d{3})-(\d{3})", row.split("|")[-2]):
+        named |= {f"{prefix}{n:03d}" for n in range(int(first), int(last) + 1)}
+    for name in ("x12", "fhir", "fhir-lines"):
+        lacks = formats.BY_NAME[name].lacks
+        assert named == {code for code, rule in REGISTRY.items() if not rule.needs.isdisjoint(lacks)}, name
+
