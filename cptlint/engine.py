@@ -18,8 +18,9 @@ from functools import cached_property, partial
 from typing import NamedTuple
 
 from cptlint import formats, loader, schema
+from cptlint.formats import ndjson
 from cptlint.cache import Cache
-from cptlint.checks import REGISTRY, Finding, Rule, all_rules
+from cptlint.checks import Finding, Rule, all_rules
 from cptlint.config import ConfigError, Settings, matches
 from cptlint.days import day_key, ids_of, key_id, local_id, scope_of
 from cptlint.diagnostics import Diagnostic, Span, pointer_of
@@ -372,8 +373,8 @@ class Linter:
         """(document, typed record or None, problems) of one NDJSON line's text."""
         typed = self._records.read(text)
         if typed is not None:  # a clean record, read in one pass
-            return loader.record_document(path, text, number, record, self._records.root_keys), typed, []
-        doc = loader.load_record(path, text, number, record)  # the ordinary way, which says what is wrong
+            return ndjson.record_document(path, text, number, record, self._records.root_keys), typed, []
+        doc = ndjson.load_record(path, text, number, record)  # the ordinary way, which says what is wrong
         found = list(doc.problems)
         if doc.is_readable:
             schema.absent_nulls(doc.root, ENCOUNTER)
@@ -503,7 +504,7 @@ class Linter:
             if encounter_id is None or local_id(encounter_id) not in digests:
                 continue
             if encounter_id in seen:
-                doc = loader.load_record(result.path, text, number, record)
+                doc = ndjson.load_record(result.path, text, number, record)
                 self._add(result, doc, _duplicate_id_problem(encounter_id, (record,)), encounter_id)
             seen.add(encounter_id)
 

@@ -51,7 +51,7 @@ class RecordReader:
         self._decode = msgspec.json.Decoder(self.type).decode
         self._keys_read = _key_counter(self.type, self.nested)
         # Keys only the root can hold: in a record read here, a search of the text finds each
-        # where it is (loader._Record.closest).
+        # where it is (formats/ndjson.py, _Record.closest).
         others = {key for struct in self.nested if struct is not self.type for key in struct.__struct_fields__}
         self.root_keys = frozenset(self.type.__struct_fields__) - others
 

@@ -15,7 +15,8 @@ import re
 from functools import lru_cache
 
 from cptlint import data
-from cptlint.loader import NULLS, Plain, Problem, resolve_plain
+from cptlint.formats.yaml import NULLS, Plain, resolve_plain
+from cptlint.loader import Problem
 from cptlint.validator import compile_schema
 
 SCHEMA_NAME = "encounter.schema.json"

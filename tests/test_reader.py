@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cptlint import loader
+from cptlint.formats.json import JsonIndex
 from cptlint.schema import apply_types
 from tests.conftest import codes, lint
 
@@ -332,7 +333,7 @@ def _written(text: str, span) -> str:
 @given(json_values, st.sampled_from([None, 0, 2]), st.booleans())
 def test_every_json_key_and_value_is_placed_where_it_is_written(value, indent, ascii_only):
     text = json.dumps(value, indent=indent, ensure_ascii=ascii_only)
-    index = loader.JsonIndex(text)
+    index = JsonIndex(text)
     for parts in _paths(value):
         key_span, value_span = index.exact(parts)
         assert json.loads(_written(text, value_span)) == json.loads(json.dumps(_at(value, parts)))
@@ -348,10 +349,10 @@ def test_json_places_do_not_depend_on_the_order_they_are_asked_in(value, random)
     """A container is read only as far as the member asked for, and reading resumes there."""
     text = json.dumps(value)
     paths = list(_paths(value))
-    in_order = loader.JsonIndex(text)
+    in_order = JsonIndex(text)
     expected = {parts: in_order.exact(parts) for parts in paths}
     random.shuffle(paths)
-    shuffled = loader.JsonIndex(text)
+    shuffled = JsonIndex(text)
     for parts in paths:
         assert shuffled.exact(parts) == expected[parts]
         if isinstance(_at(value, parts), (dict, list)):  # a missing member: the container's place
@@ -367,7 +368,7 @@ def _at(value, parts):
 
 @pytest.mark.parametrize("text", ["0", '"x"', "true", " 5 "])
 def test_a_path_into_a_scalar_is_placed_at_the_scalar(text):
-    index = loader.JsonIndex(text)
+    index = JsonIndex(text)
     assert index.closest(("services", 0), key=False) == index.exact(())[1]
     assert index.exact(("services",)) is None
 

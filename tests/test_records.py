@@ -174,7 +174,7 @@ def _paths(value, parts=()):
 @settings(max_examples=150, deadline=None)
 @given(EDITS, LAYOUTS)
 def test_a_vouched_record_places_a_finding_where_the_walk_from_the_root_does(edits, layout):
-    from cptlint.loader import record_document
+    from cptlint.formats.ndjson import record_document
 
     text = json.dumps(edited(edits), separators=layout)
     if READER.read(text) is None:

@@ -46,9 +46,9 @@ class Yaml(Format):
     title = "YAML"
 
     def read(self, doc) -> None:
-        from cptlint.loader import load_yaml
+        from cptlint.formats import yaml
 
-        load_yaml(doc)
+        yaml.read(doc)
 
 
 class Json(Format):
@@ -59,9 +59,9 @@ class Json(Format):
         return text.lstrip()[:1] in ("{", "[")
 
     def read(self, doc) -> None:
-        from cptlint.loader import load_json
+        from cptlint.formats import json
 
-        load_json(doc)
+        json.read(doc)
 
 
 class Ndjson(Format):
@@ -71,9 +71,9 @@ class Ndjson(Format):
     writes_fixes = False  # see fixer.py: a record is never rewritten in place
 
     def read(self, doc) -> None:
-        from cptlint.loader import load_lines
+        from cptlint.formats import ndjson
 
-        load_lines(doc)
+        ndjson.read(doc)
 
 
 class X12(Format):

@@ -20,7 +20,9 @@ import re
 
 from cptlint.formats.claims import ICD9_MESSAGE, discipline, dotted, whole_number
 from cptlint.diagnostics import Span
-from cptlint.loader import Problem, load_json, load_record
+from cptlint.formats import json as json_format
+from cptlint.formats.ndjson import load_record
+from cptlint.loader import Problem
 
 CLAIMS = ("Claim", "ExplanationOfBenefit")
 PROCEDURE_SYSTEMS = frozenset(
@@ -101,7 +103,7 @@ class _Reader:
 
 
 def read(doc) -> None:
-    load_json(doc)
+    json_format.read(doc)
     if doc.root is None:
         return
     reader = _Reader(doc)
