@@ -20,7 +20,7 @@ def test_hook_definition():
     assert hook["id"] == "cptlint" and hook["entry"] == "cptlint check"
     assert hook["language"] == "python" and hook["types"] == ["file"]
     matched = re.compile(hook["files"])
-    assert all(matched.search(name) for name in ("a.yaml", "b.yml", "c.json", "d.ndjson", "e.jsonl"))
+    assert all(matched.search(name) for name in ("a.yaml", "b.yml", "c.json", "d.ndjson", "e.jsonl", "f.837", "g.x12", "h.edi"))
     assert not any(matched.search(name) for name in ("README.md", "notes.txt", "x.yaml.orig"))
     assert hook["require_serial"] is True
 
@@ -40,6 +40,7 @@ def user_repo(tmp_path):
     (repo / "legacy").mkdir()
     (repo / "legacy" / "old.yaml").write_text(CLEAN_VISIT.replace("units: 1\n", "units: 3\n"))
     (repo / ".cptlint.toml").write_text('exclude = ["legacy/"]\n')
+    (repo / "visits" / "pair.837").write_text((REPO / "tests" / "fixtures" / "claims" / "pair-without-bypass.837").read_text())
     _git(repo, "init", "-q")
     _git(repo, "add", ".")
     _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "fixtures")
@@ -63,6 +64,8 @@ def test_try_repo_on_clean_failing_and_excluded_files(user_repo, tmp_path):
     assert failing.returncode == 1
     assert "Failed" in failing.stdout
     assert "visits/over.yaml:20:12: UNT001 [*] 5 timed units billed for 45 timed minutes" in failing.stdout
+    claim = try_repo(user_repo, tmp_path, "visits/pair.837")  # an 837P claim, staged as any file is
+    assert claim.returncode == 1 and "visits/pair.837:19:8: MOD001" in claim.stdout, claim.stdout + claim.stderr
 
 
 def test_own_hook_passes_on_own_fixtures(monkeypatch):
