@@ -183,3 +183,18 @@ def test_a_bulk_export_is_read_a_resource_a_line_with_the_findings_of_each_on_it
 def test_an_encounter_ndjson_file_is_still_streamed_as_encounter_lines():
     text = '{"id": "E-1", "date": "2026-04-06", "services": [{"code": "97110", "units": 1, "minutes": 15, "modifiers": ["GP"]}]}\n'
     assert loader.load("v.ndjson", text.encode()).kind == "lines"
+
+
+def test_an_encounter_whose_lines_cannot_be_read_leaves_no_places_behind():
+    """Two dates: the first item has no quantity (its encounter is not read), the second lacks GP;
+    its MOD005 is on the second item, not where the first encounter's parts were."""
+    claim = json.loads(GOOD)
+    first = dict(claim["item"][0], servicedDate="2026-04-05")
+    del first["quantity"]
+    second = dict(claim["item"][0], sequence=2, modifier=[])
+    claim["item"] = [first, second]
+    text = json.dumps(claim, indent=2)
+    findings = found(text)
+    assert [c for c, *_ in findings] == ["SCH008", "MOD005"]
+    assert findings[1][1] == line_of(text, '"modifier": []')
+    assert loader.load("c.json", text.encode()).root["encounters"][0]["id"] == "VISIT-1 2026-04-06"

@@ -96,6 +96,11 @@ class _Reader:
     def place(self, ours: tuple, theirs: tuple) -> None:
         self.places[ours] = (len(self.indexes) - 1, theirs)
 
+    def forget(self, ours: tuple) -> None:
+        """The places of an encounter that is not read after all."""
+        for parts in [p for p in self.places if p[: len(ours)] == ours]:
+            del self.places[parts]
+
     def done(self) -> None:
         self.doc.root = {"encounters": self.encounters}
         self.doc.index = Mapped(self.indexes, self.places)
@@ -225,8 +230,9 @@ def _resource(reader: _Reader, at: tuple, resource: dict) -> None:
             service = _service(reader, ours + ("services", len(services)), at, at + ("item", i), item, by_sequence, team, resource)
             if service is not None:
                 services.append(service)
-        if not services:
-            continue  # each line said why it could not be read
+        if not services:  # each line said why it could not be read
+            reader.forget(ours)
+            continue
         encounter["services"] = services
         _shared_provider(reader, ours, encounter)
         reader.place(ours + ("services",), at + ("item",))
