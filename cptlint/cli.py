@@ -80,7 +80,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     from cptlint.engine import InternalError, Source
     from cptlint.files import replaced, write_atomic
     from cptlint.fixer import fix as apply_fixes
-    from cptlint.loader import kind_of, sniff_kind
+    from cptlint import formats
     from cptlint.parallel import batched
     from cptlint.policy import PolicyError
     from cptlint.reporters import REPORTERS, STREAMING, Style
@@ -117,7 +117,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     stdin_name = (stdin_filename or "-") if "-" in paths else None
     if stdin_name is not None:
         content = sys.stdin.buffer.read()
-        kind = kind_of(stdin_name) if stdin_filename else sniff_kind(content.decode("utf-8", "replace"))
+        kind = formats.of_head(stdin_name, content).name  # its name's format, or its content's
         sources = chain(sources, [Source(stdin_name, lambda: content, kind)])
     try:
         if fix or diff:

@@ -162,7 +162,8 @@ def _collector_paused():
     """Reading builds trees without cycles, of many small objects: the cycle collector would
     walk them again and again for nothing (half the time of reading a 10,000-claim 837P), and
     again once reading is done. They are frozen out of its reach instead; reference counting
-    still frees them."""
+    still frees them (a cycle a read leaves, such as a caught exception's traceback, stays: a
+    long-lived process can gc.unfreeze() now and then)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -171,12 +172,3 @@ def _collector_paused():
         gc.freeze()
         if was_enabled:
             gc.enable()
-
-
-def kind_of(path: str) -> str:
-    return formats.of_path(path).name
-
-
-def sniff_kind(text: str) -> str:
-    """For stdin without a file name: the format its content says, else YAML."""
-    return formats.sniffed(text).name

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from cptlint import loader
+from cptlint import formats, loader
 from cptlint.checks.input import ClaimResource
 from tests.conftest import SHARED, lint
 
@@ -49,7 +49,7 @@ def test_a_correctly_billed_claim_gives_no_finding_and_is_read_whole():
 
 def test_a_plain_json_encounter_file_is_still_json_and_stdin_is_told_by_its_resource_type():
     assert loader.load("enc.json", b'{"id": "E", "date": "2026-04-06", "services": []}').kind == "json"
-    assert loader.sniff_kind(GOOD) == "fhir"
+    assert formats.of_head("-", GOOD.encode()).name == "fhir"
 
 
 def test_each_part_is_placed_where_the_resource_writes_it():
@@ -198,3 +198,15 @@ def test_an_encounter_whose_lines_cannot_be_read_leaves_no_places_behind():
     assert [c for c, *_ in findings] == ["SCH008", "MOD005"]
     assert findings[1][1] == line_of(text, '"modifier": []')
     assert loader.load("c.json", text.encode()).root["encounters"][0]["id"] == "VISIT-1 2026-04-06"
+
+
+def test_stdin_named_json_is_read_as_the_format_its_content_says(monkeypatch):
+    """`--stdin-filename claim.json` with a FHIR Claim: FHIR, not an encounter file."""
+    from click.testing import CliRunner
+
+    from cptlint.cli import main
+
+    text = edited(**{"item.0.modifier": []})
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--stdin-filename", "claim.json", "-"], input=text)
+    assert "claim.json:" in result.output and "MOD005" in result.output and "SCH003" not in result.output
+
