@@ -340,6 +340,16 @@ def rule(code) -> None:
 
 
 @main.command()
+def server() -> None:
+    """Serve diagnostics and fixes to an editor: the Language Server Protocol over stdio."""
+    try:
+        from cptlint.server import main as serve
+    except ImportError as err:
+        _fail(f"cptlint server needs pygls ({err.name} is not installed): pip install 'cptlint[server]'")
+    serve()
+
+
+@main.command()
 def schema() -> None:
     """Print the encounter JSON Schema (for editors and other validators)."""
     from cptlint.data import schema_path

@@ -116,6 +116,8 @@ class CptlintItem(pytest.Item):
         self.settings, self.linter = self.plugin.settings_for(self.path)
         self.content = b""
         self.sidecar: bytes | None = None  # a claim file's expectations (expectations.py)
+        # No fixtures; and pytest-lsp 1.0's runtest wrapper fails on an item without funcargs.
+        self.funcargs: dict = {}
 
     @property
     def display_path(self) -> str:

@@ -1,0 +1,177 @@
+"""`cptlint server`: the Language Server Protocol over stdio, on pygls (the `server` extra).
+
+An open document is linted as `cptlint check` lints the file it is (the configuration nearest to
+it, its days within itself), from the editor's text: on open and save at once, on change after a
+short pause (a burst of keystrokes is one lint). Each finding is a diagnostic with its rule code,
+severity, start and end, and a link to the rules. "Fix all" (`source.fixAll.cptlint`) offers the
+file's safe fixes as one edit. Settings come from the client's `initializationOptions` and
+`workspace/didChangeConfiguration` (`select`, `ignore`, `payer`). A document that cannot be
+read gets its SCH001 where it breaks; nothing a document holds stops the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from cptlint import __version__
+from cptlint.config import ConfigError, Resolver
+from cptlint.diagnostics import Severity
+from cptlint.engine import Source
+from cptlint.runner import Linters
+
+PAUSE = 0.03  # seconds without a change before a changed document is linted again
+RULES_URL = "https://github.com/cptlint/cptlint/blob/main/README.md#the-billing-rules"
+FIX_ALL = "source.fixAll.cptlint"
+SEVERITIES = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+}
+SETTINGS = ("select", "ignore", "payer")
+
+log = logging.getLogger(__name__)
+
+
+class CptlintServer(LanguageServer):
+    def __init__(self):
+        super().__init__("cptlint", __version__)
+        self.options: dict = {}
+        self.linters = self._linters()
+        self.pending: dict[str, asyncio.TimerHandle] = {}
+
+    def configure(self, options) -> None:
+        """The client's settings (select, ignore, payer), over the configuration files'."""
+        chosen = {key: options[key] for key in SETTINGS if isinstance(options, dict) and options.get(key) is not None}
+        for key in ("select", "ignore"):
+            if key in chosen:
+                chosen[key] = tuple(chosen[key]) if isinstance(chosen[key], list) else (str(chosen[key]),)
+        self.options = chosen
+        self.linters = self._linters()
+
+    def _linters(self, fixes: bool = False) -> Linters:
+        return Linters(Resolver(None, **self.options), cache=False, excerpts=False, fixes=fixes)
+
+    def lint(self, uri: str) -> None:
+        """Publish the document's findings now; a configuration that cannot be read is one
+        message to the user, and any failure of cptlint's own is logged, never raised."""
+        self.pending.pop(uri, None)
+        document = self.workspace.get_text_document(uri)
+        path = to_fs_path(uri) or uri
+        try:
+            found = findings(self.linters, path, document.source)
+        except ConfigError as err:
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"cptlint: {err}"))
+            found = []
+        except Exception:  # cptlint's own failure: say so in the log, keep serving
+            log.exception("cptlint could not lint %s", path)
+            found = []
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=[diagnostic(d) for d in found])
+        )
+
+    def lint_soon(self, uri: str) -> None:
+        waiting = self.pending.pop(uri, None)
+        if waiting is not None:
+            waiting.cancel()
+        self.pending[uri] = asyncio.get_running_loop().call_later(PAUSE, self.lint, uri)
+
+    def fixed_text(self, uri: str) -> str | None:
+        """The document with its safe fixes applied, or None when they change nothing."""
+        from cptlint.fixer import fix
+
+        document = self.workspace.get_text_document(uri)
+        path = to_fs_path(uri) or uri
+        text = document.source
+        result = fix(self._linters(fixes=True), [Source(path, lambda: text.encode("utf-8", "surrogatepass"))])
+        edited = result.files.get(path)
+        return edited.text if edited is not None else None
+
+
+def findings(linters: Linters, path: str, text: str):
+    return linters(path).run([Source(path, lambda: text.encode("utf-8", "surrogatepass"))]).diagnostics
+
+
+def diagnostic(found) -> types.Diagnostic:
+    """An LSP diagnostic (0-based lines and characters) of a cptlint finding (1-based)."""
+    start = types.Position(line=found.line - 1, character=found.column - 1)
+    end = types.Position(line=max(found.end_line, found.line) - 1, character=max(found.end_column - 1, 0))
+    if (end.line, end.character) <= (start.line, start.character):
+        end = types.Position(line=start.line, character=start.character + 1)
+    return types.Diagnostic(
+        range=types.Range(start=start, end=end),
+        message=found.message,
+        severity=SEVERITIES.get(found.severity, types.DiagnosticSeverity.Warning),
+        code=found.code,
+        code_description=types.CodeDescription(href=RULES_URL),
+        source="cptlint",
+        data={"pointer": found.pointer, "fixable": found.fixable},
+    )
+
+
+server = CptlintServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: CptlintServer, params: types.InitializeParams) -> None:
+    ls.configure(params.initialization_options or {})
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def did_change_configuration(ls: CptlintServer, params: types.DidChangeConfigurationParams) -> None:
+    settings = params.settings
+    ls.configure(settings.get("cptlint", settings) if isinstance(settings, dict) else {})
+    for uri in list(ls.workspace.text_documents):
+        ls.lint(uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: CptlintServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.lint(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: CptlintServer, params: types.DidSaveTextDocumentParams) -> None:
+    ls.lint(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: CptlintServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.lint_soon(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: CptlintServer, params: types.DidCloseTextDocumentParams) -> None:
+    waiting = ls.pending.pop(params.text_document.uri, None)
+    if waiting is not None:
+        waiting.cancel()
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.SourceFixAll, FIX_ALL]),
+)
+def code_action(ls: CptlintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """"Fix all" of the document's safe fixes, as one edit of the whole text."""
+    uri = params.text_document.uri
+    try:
+        text = ls.fixed_text(uri)
+    except Exception:
+        log.exception("cptlint could not fix %s", uri)
+        return []
+    if text is None:
+        return []
+    document = ls.workspace.get_text_document(uri)
+    lines = document.lines
+    whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=len(lines), character=0))
+    edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole, new_text=text)]})
+    return [types.CodeAction(title="cptlint: fix all safe fixes", kind=FIX_ALL, edit=edit)]
+
+
+def main() -> None:
+    server.start_io()

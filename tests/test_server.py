@@ -1,0 +1,168 @@
+"""`cptlint server` driven as an editor drives it: pygls's LSP client over stdio, against the
+server in a subprocess (`python -m cptlint server`)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+from tests.conftest import CLEAN_VISIT
+
+OVER = CLEAN_VISIT.replace("units: 1\n", "units: 3\n", 1)  # three 97140 units for 15 minutes: UNT001
+WAIT = 30  # seconds a test waits for the server before it fails
+
+
+class Editor:
+    """An LSP client as an editor is one: it opens, changes and asks, and keeps what the server
+    publishes, by document."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.client = LanguageClient("cptlint-tests", "1")
+        self.diagnostics: dict[str, list[types.Diagnostic]] = {}
+        self.published: dict[str, asyncio.Event] = {}
+
+        @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def published(params: types.PublishDiagnosticsParams) -> None:
+            self.diagnostics[params.uri] = list(params.diagnostics)
+            self.published.setdefault(params.uri, asyncio.Event()).set()
+
+    async def __aenter__(self) -> "Editor":
+        await self.client.start_io(sys.executable, "-m", "cptlint", "server")
+        await self.client.initialize_async(
+            types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=self.root.as_uri())
+        )
+        self.client.initialized(types.InitializedParams())
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await asyncio.wait_for(self.client.shutdown_async(None), WAIT)
+        self.client.exit(None)
+        await self.client.stop()
+
+    def uri(self, name: str) -> str:
+        return (self.root / name).as_uri()
+
+    async def next_diagnostics(self, uri: str) -> list[types.Diagnostic]:
+        event = self.published.setdefault(uri, asyncio.Event())
+        await asyncio.wait_for(event.wait(), WAIT)
+        event.clear()
+        return self.diagnostics[uri]
+
+    async def open(self, name: str, text: str) -> list[types.Diagnostic]:
+        uri = self.uri(name)
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text))
+        )
+        return await self.next_diagnostics(uri)
+
+    def change(self, name: str, version: int, text: str) -> None:
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=self.uri(name), version=version),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+
+
+def in_editor(tmp_path: Path, scenario) -> None:
+    async def run() -> None:
+        async with Editor(tmp_path) as editor:
+            await scenario(editor)
+
+    asyncio.run(run())
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines()) if needle in line)
+
+
+def test_a_finding_arrives_on_its_line_with_its_code_and_link(tmp_path):
+    async def scenario(editor: Editor) -> None:
+        [found] = [d for d in await editor.open("over.yaml", OVER) if d.code == "UNT001"]
+        assert found.range.start.line == line_of(OVER, "units: 3") and found.severity == types.DiagnosticSeverity.Error
+        assert found.range.end.character > found.range.start.character and found.source == "cptlint"
+        assert found.code_description.href.startswith("https://")
+
+    in_editor(tmp_path, scenario)
+
+
+def test_fix_all_applies_the_safe_fix_and_a_change_clears_the_finding(tmp_path):
+    async def scenario(editor: Editor) -> None:
+        await editor.open("fix.yaml", OVER)
+        uri = editor.uri("fix.yaml")
+        actions = await editor.client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(start=types.Position(0, 0), end=types.Position(0, 0)),
+                context=types.CodeActionContext(diagnostics=[], only=["source.fixAll.cptlint"]),
+            )
+        )
+        [action] = actions
+        [edit] = action.edit.changes[uri]
+        assert "units: 1\n" in edit.new_text and "units: 3\n" not in edit.new_text
+        editor.change("fix.yaml", 2, edit.new_text)
+        assert await editor.next_diagnostics(uri) == []
+
+    in_editor(tmp_path, scenario)
+
+
+def test_a_burst_of_changes_is_linted_once_after_the_pause(tmp_path):
+    async def scenario(editor: Editor) -> None:
+        await editor.open("burst.yaml", CLEAN_VISIT)
+        for version in range(2, 7):
+            editor.change("burst.yaml", version, OVER if version == 6 else CLEAN_VISIT)
+        found = await editor.next_diagnostics(editor.uri("burst.yaml"))
+        assert [d.code for d in found] == ["UNT001"]  # the last text, linted once
+        await asyncio.sleep(0.5)
+        assert not editor.published[editor.uri("burst.yaml")].is_set()  # and only once
+
+    in_editor(tmp_path, scenario)
+
+
+def test_a_document_that_does_not_parse_gets_its_sch001_and_hostile_ones_leave_the_server_running(tmp_path):
+    async def scenario(editor: Editor) -> None:
+        [found] = await editor.open("broken.yaml", "id: [unclosed\n")
+        assert found.code == "SCH001" and found.range.start.line == 1
+        hostile = ["\x00\xff", "a: &a [*a]\n", "{" * 5000, "\ud800: x\n", "ISA*" * 40, '{"resourceType": "Claim", "item": 5}']
+        for n, text in enumerate(hostile):
+            await editor.open(f"hostile{n}.json" if text.startswith("{") else f"hostile{n}.yaml", text)
+        assert "UNT001" in [d.code for d in await editor.open("after.yaml", OVER)]  # still answering
+
+    in_editor(tmp_path, scenario)
+
+
+def test_settings_from_the_client_select_the_rules(tmp_path):
+    async def scenario(editor: Editor) -> None:
+        await editor.open("visit.yaml", OVER)
+        editor.client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"cptlint": {"ignore": ["UNT001"]}})
+        )
+        assert "UNT001" not in [d.code for d in await editor.next_diagnostics(editor.uri("visit.yaml"))]
+
+    in_editor(tmp_path, scenario)
+
+
+def test_the_nearest_configuration_applies_as_on_the_command_line(tmp_path):
+    (tmp_path / "strict").mkdir()
+    (tmp_path / "strict" / ".cptlint.toml").write_text('ignore = ["UNT001"]\n')
+
+    async def scenario(editor: Editor) -> None:
+        assert "UNT001" in [d.code for d in await editor.open("visit.yaml", OVER)]
+        assert "UNT001" not in [d.code for d in await editor.open("strict/visit.yaml", OVER)]
+
+    in_editor(tmp_path, scenario)
+
+
+def test_a_claim_file_is_linted_as_the_cli_lints_it(tmp_path):
+    claim = (Path(__file__).parent / "fixtures" / "claims" / "pair-without-bypass.837").read_text()
+
+    async def scenario(editor: Editor) -> None:
+        [found] = await editor.open("pair.837", claim)
+        assert (found.code, found.range.start.line, found.range.start.character) == ("MOD001", line_of(claim, "SV1*HC:97530"), 7)
+
+    in_editor(tmp_path, scenario)
