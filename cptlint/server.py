@@ -3,8 +3,9 @@
 An open document is linted as `cptlint check` lints the file it is (the configuration nearest to
 it, its days within itself), from the editor's text: on open and save at once, on change after a
 short pause (a burst of keystrokes is one lint). Each finding is a diagnostic with its rule code,
-severity, start and end, and a link to the rules. "Fix all" (`source.fixAll.cptlint`) offers the
-file's safe fixes as one edit. Settings come from the client's `initializationOptions` and
+severity, start and end, and a link to the rules. Code actions: a finding's own fix (an unsafe
+one marked so), "disable CODE on this line" where the format has line comments, and "fix all"
+(`source.fixAll.cptlint`): the file's safe fixes as one edit. Settings come from the client's `initializationOptions` and
 `workspace/didChangeConfiguration` (`select`, `ignore`, `payer`). A document that cannot be
 read gets its SCH001 where it breaks; nothing a document holds stops the server.
 """
@@ -80,6 +81,51 @@ class CptlintServer(LanguageServer):
             waiting.cancel()
         self.pending[uri] = asyncio.get_running_loop().call_later(PAUSE, self.lint, uri)
 
+    def quick_fixes(self, uri: str, wanted: types.Range) -> list[types.CodeAction]:
+        """For each finding on the lines of wanted: its fix (safe, or marked unsafe), and in a
+        format with line comments, "disable CODE on this line"."""
+        from cptlint import formats
+        from cptlint.fixes import edits_for
+        from cptlint.loader import LineMap
+        from cptlint.runner import Runner
+
+        document = self.workspace.get_text_document(uri)
+        path = to_fs_path(uri) or uri
+        text = document.source
+        linters = self._linters(fixes=True)
+        [result] = Runner(linters).results([Source(path, lambda: text.encode("utf-8", "surrogatepass"))], keep_documents=True)
+        doc, linter = result.doc, linters(path)
+        commented = doc is not None and doc.kind in formats.BY_NAME and formats.BY_NAME[doc.kind].line_comments
+        lines = LineMap(text)
+        actions = []
+        for found in result.diagnostics:
+            if not wanted.start.line <= found.line - 1 <= wanted.end.line:
+                continue
+            shown = diagnostic(found)
+            if found.fix is not None and doc is not None and formats.writes_fixes(doc.kind) and linter.may_fix(found.code, True):
+                edits = edits_for(doc, found.fix)
+                if edits:
+                    unsafe = not linter.may_fix(found.code, False)
+                    actions.append(
+                        types.CodeAction(
+                            title=f"cptlint: {found.fix.description}" + (" (unsafe: check it)" if unsafe else ""),
+                            kind=types.CodeActionKind.QuickFix,
+                            diagnostics=[shown],
+                            is_preferred=not unsafe,
+                            edit=types.WorkspaceEdit(changes={uri: [_text_edit(lines, e.start, e.end, e.text) for e in edits]}),
+                        )
+                    )
+            if commented:
+                actions.append(
+                    types.CodeAction(
+                        title=f"cptlint: disable {found.code} on this line",
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[shown],
+                        edit=types.WorkspaceEdit(changes={uri: [_disable(document.lines, found.line - 1, found.code)]}),
+                    )
+                )
+        return actions
+
     def fixed_text(self, uri: str) -> str | None:
         """The document with its safe fixes applied, or None when they change nothing."""
         from cptlint.fixer import fix
@@ -111,6 +157,24 @@ def diagnostic(found) -> types.Diagnostic:
         source="cptlint",
         data={"pointer": found.pointer, "fixable": found.fixable},
     )
+
+
+def _text_edit(lines, start: int, end: int, text: str) -> types.TextEdit:
+    (start_line, start_column), (end_line, end_column) = lines.position(start), lines.position(end)
+    return types.TextEdit(
+        range=types.Range(start=types.Position(start_line - 1, start_column - 1), end=types.Position(end_line - 1, end_column - 1)),
+        new_text=text,
+    )
+
+
+def _disable(lines: list[str], line: int, code: str) -> types.TextEdit:
+    """`# cptlint: disable=CODE` at the end of the line, or CODE added to the one there."""
+    from cptlint.suppressions import directive_on
+
+    written = lines[line].rstrip("\r\n") if line < len(lines) else ""
+    at = types.Position(line, len(written))
+    text = f",{code}" if directive_on(written) else f"  # cptlint: disable={code}"
+    return types.TextEdit(range=types.Range(start=at, end=at), new_text=text)
 
 
 server = CptlintServer()
@@ -154,23 +218,27 @@ def did_close(ls: CptlintServer, params: types.DidCloseTextDocumentParams) -> No
 
 @server.feature(
     types.TEXT_DOCUMENT_CODE_ACTION,
-    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.SourceFixAll, FIX_ALL]),
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll, FIX_ALL]),
 )
 def code_action(ls: CptlintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-    """"Fix all" of the document's safe fixes, as one edit of the whole text."""
-    uri = params.text_document.uri
+    """The quick fixes of the findings in the range, and "fix all" of the document's safe fixes
+    as one edit of the whole text; `only` narrows them as the client asks."""
+    uri, only = params.text_document.uri, params.context.only
+    wants = lambda kind: not only or any(kind.startswith(str(asked)) for asked in only)  # noqa: E731
+    actions = []
     try:
-        text = ls.fixed_text(uri)
+        if wants(types.CodeActionKind.QuickFix.value):
+            actions += ls.quick_fixes(uri, params.range)
+        text = ls.fixed_text(uri) if wants(FIX_ALL) else None
     except Exception:
         log.exception("cptlint could not fix %s", uri)
-        return []
-    if text is None:
-        return []
-    document = ls.workspace.get_text_document(uri)
-    lines = document.lines
-    whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=len(lines), character=0))
-    edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole, new_text=text)]})
-    return [types.CodeAction(title="cptlint: fix all safe fixes", kind=FIX_ALL, edit=edit)]
+        return actions
+    if text is not None:
+        lines = ls.workspace.get_text_document(uri).lines
+        whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=len(lines), character=0))
+        edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole, new_text=text)]})
+        actions.append(types.CodeAction(title="cptlint: fix all safe fixes", kind=FIX_ALL, edit=edit))
+    return actions
 
 
 def main() -> None:

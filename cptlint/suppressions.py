@@ -16,6 +16,11 @@ _DISABLE_FILE = re.compile(r"^\s*#\s*cptlint:\s*disable-file\s*$")
 _CODE = re.compile(r"[A-Za-z0-9]+")
 
 
+def directive_on(line: str) -> bool:
+    """Whether the line ends in a `# cptlint: disable=` comment."""
+    return _DISABLE_LINE.search(line) is not None
+
+
 class Directive(NamedTuple):
     """One `disable=` comment: its line, the columns of the space before it, of its `#` and of
     its end, and its codes with the column each starts at (1-based)."""

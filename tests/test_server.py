@@ -166,3 +166,64 @@ def test_a_claim_file_is_linted_as_the_cli_lints_it(tmp_path):
         assert (found.code, found.range.start.line, found.range.start.character) == ("MOD001", line_of(claim, "SV1*HC:97530"), 7)
 
     in_editor(tmp_path, scenario)
+
+
+def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    at = lambda p: offsets[p.line] + p.character  # noqa: E731
+    for edit in sorted(edits, key=lambda e: at(e.range.start), reverse=True):
+        text = text[: at(edit.range.start)] + edit.new_text + text[at(edit.range.end) :]
+    return text
+
+
+async def quick_fixes(editor: Editor, name: str, line: int) -> list[types.CodeAction]:
+    return await editor.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=editor.uri(name)),
+            range=types.Range(start=types.Position(line, 0), end=types.Position(line, 0)),
+            context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.QuickFix]),
+        )
+    )
+
+
+def test_the_finding_under_the_cursor_offers_its_fix_and_a_disable_comment(tmp_path):
+    under = OVER.replace("minutes: 15", "minutes: 30", 1).replace("units: 3", "units: 1", 1)  # UNT004: fewer units than 30 minutes allow
+
+    async def scenario(editor: Editor) -> None:
+        await editor.open("over.yaml", OVER)
+        line = line_of(OVER, "units: 3")
+        titles = {a.title: a for a in await quick_fixes(editor, "over.yaml", line)}
+        [fix] = [a for t, a in titles.items() if "disable" not in t and a.diagnostics[0].code == "UNT001"]
+        assert fix.is_preferred and "unsafe" not in fix.title
+        assert "units: 1\n" in apply_edits(OVER, fix.edit.changes[editor.uri("over.yaml")])
+        disable = titles["cptlint: disable UNT001 on this line"]
+        silenced = apply_edits(OVER, disable.edit.changes[editor.uri("over.yaml")])
+        assert silenced.splitlines()[line].endswith("units: 3  # cptlint: disable=UNT001")
+        editor.change("over.yaml", 2, silenced)
+        assert "UNT001" not in [d.code for d in await editor.next_diagnostics(editor.uri("over.yaml"))]
+
+        found = await editor.open("under.yaml", under)
+        [unt004] = [d for d in found if d.code == "UNT004"]
+        [unsafe] = [a for a in await quick_fixes(editor, "under.yaml", unt004.range.start.line) if "disable" not in a.title]
+        assert "(unsafe: check it)" in unsafe.title and not unsafe.is_preferred
+
+    in_editor(tmp_path, scenario)
+
+
+def test_a_json_document_is_offered_no_comment(tmp_path):
+    import json
+
+    from ruamel.yaml import YAML
+
+    text = json.dumps(YAML(typ="safe").load(OVER), indent=2, default=str)  # the same visit, as JSON
+
+    async def scenario(editor: Editor) -> None:
+        found = await editor.open("over.json", text)
+        [unt001] = [d for d in found if d.code == "UNT001"]
+        titles = [a.title for a in await quick_fixes(editor, "over.json", unt001.range.start.line)]
+        assert titles and not any("disable" in t for t in titles)
+
+    in_editor(tmp_path, scenario)

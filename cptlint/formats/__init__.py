@@ -21,6 +21,8 @@ class Format:
     suffixes: ClassVar[tuple[str, ...]]
     streamed: ClassVar[bool] = False  # read a record (line) at a time, in byte ranges over workers
     writes_fixes: ClassVar[bool] = True
+    # whether a line can end in a `# cptlint: disable=CODE` comment (suppressions.py)
+    line_comments: ClassVar[bool] = False
     # whether a plain scalar's type is the schema's to decide (YAML: `code: 97140` is text)
     typed_by_schema: ClassVar[bool] = False
     # the payer codes its claims carry (`sbr09:MB`) and the payer profiles they stand for; the
@@ -42,8 +44,8 @@ class Format:
 
 class Yaml(Format):
     name, suffixes = "yaml", (".yaml", ".yml")
-    typed_by_schema = True
     title = "YAML"
+    typed_by_schema = line_comments = True
 
     def read(self, doc) -> None:
         from cptlint.formats import yaml
