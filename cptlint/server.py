@@ -3,7 +3,9 @@
 An open document is linted as `cptlint check` lints the file it is (the configuration nearest to
 it, its days within itself), from the editor's text: on open and save at once, on change after a
 short pause (a burst of keystrokes is one lint). Each finding is a diagnostic with its rule code,
-severity, start and end, and a link to the rules. Code actions: a finding's own fix (an unsafe
+severity, start and end, and a link to the rules. A rule code in a disable comment, an
+`expect:` list or an `.expect` sidecar shows its documentation on hover and is completed there;
+region and technique names are completed from the rules data. Code actions: a finding's own fix (an unsafe
 one marked so), "disable CODE on this line" where the format has line comments, and "fix all"
 (`source.fixAll.cptlint`): the file's safe fixes as one edit. Settings come from the client's `initializationOptions` and
 `workspace/didChangeConfiguration` (`select`, `ignore`, `payer`). A document that cannot be
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -60,9 +63,13 @@ class CptlintServer(LanguageServer):
     def lint(self, uri: str) -> None:
         """Publish the document's findings now; a configuration that cannot be read is one
         message to the user, and any failure of cptlint's own is logged, never raised."""
+        from cptlint.expectations import SIDECAR
+
         self.pending.pop(uri, None)
         document = self.workspace.get_text_document(uri)
         path = to_fs_path(uri) or uri
+        if path.endswith(SIDECAR):
+            return  # a claim fixture's expectations: completed and hovered, not linted
         try:
             found = findings(self.linters, path, document.source)
         except ConfigError as err:
@@ -239,6 +246,68 @@ def code_action(ls: CptlintServer, params: types.CodeActionParams) -> list[types
         edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole, new_text=text)]})
         actions.append(types.CodeAction(title="cptlint: fix all safe fixes", kind=FIX_ALL, edit=edit))
     return actions
+
+
+_CODE_AT = re.compile(r"[A-Z]{3}[0-9]{3}")
+_NAMES_AT = re.compile(r"^\s*(?:-\s*)?(regions|techniques)\s*:")
+
+
+def _codes_here(uri: str, line: str) -> bool:
+    """Whether rule codes belong at this line: a disable comment, an expect list, a claim
+    fixture's `.expect` sidecar."""
+    from cptlint.expectations import SIDECAR
+
+    return uri.endswith(SIDECAR) or "cptlint: disable" in line or re.match(r"^\s*(?:-\s*)?expect\s*:", line) is not None
+
+
+def _word_at(line: str, character: int) -> str | None:
+    for match in _CODE_AT.finditer(line):
+        if match.start() <= character <= match.end():
+            return match.group()
+    return None
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: CptlintServer, params: types.HoverParams) -> types.Hover | None:
+    """A rule code in a disable comment or an expect list: its documentation."""
+    from cptlint.checks import REGISTRY
+
+    lines = ls.workspace.get_text_document(params.text_document.uri).lines
+    line = lines[params.position.line] if params.position.line < len(lines) else ""
+    code = _word_at(line, params.position.character)
+    rule = REGISTRY.get(code) if code and _codes_here(params.text_document.uri, line) else None
+    if rule is None:
+        return None
+    text = f"**{rule.code} {rule.name}** ({rule.severity})\n\n{rule.documentation()}"
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+
+
+@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["=", ",", "[", " "]))
+def completion(ls: CptlintServer, params: types.CompletionParams) -> types.CompletionList:
+    """Rule codes in a disable comment or an expect list; region and technique names (the
+    rules data of the file's configuration) in `regions:` and `techniques:`."""
+    from cptlint.checks import REGISTRY
+
+    uri = params.text_document.uri
+    lines = ls.workspace.get_text_document(uri).lines
+    line = lines[params.position.line][: params.position.character] if params.position.line < len(lines) else ""
+    items: list[types.CompletionItem] = []
+    if _codes_here(uri, line):
+        items = [
+            types.CompletionItem(label=code, kind=types.CompletionItemKind.EnumMember, detail=rule.name, documentation=rule.summary())
+            for code, rule in sorted(REGISTRY.items())
+        ]
+    else:
+        named = _NAMES_AT.match(line)
+        if named is not None:
+            try:
+                policy = ls.linters(to_fs_path(uri) or uri).policy
+            except Exception:
+                log.exception("cptlint could not read the rules data for %s", uri)
+                return types.CompletionList(is_incomplete=False, items=[])
+            names = policy.region_names() if named.group(1) == "regions" else sorted(policy.techniques)
+            items = [types.CompletionItem(label=name, kind=types.CompletionItemKind.Value) for name in names]
+    return types.CompletionList(is_incomplete=False, items=items)
 
 
 def main() -> None:

@@ -227,3 +227,45 @@ def test_a_json_document_is_offered_no_comment(tmp_path):
         assert titles and not any("disable" in t for t in titles)
 
     in_editor(tmp_path, scenario)
+
+
+def test_hover_and_completion_of_rule_codes_and_rules_data_names(tmp_path):
+    text = OVER.replace("units: 3\n", "units: 3  # cptlint: disable=UNT001\n", 1) + "expect: [MOD005]\n"
+    disable_line = line_of(text, "disable=UNT001")
+    expect_line = line_of(text, "expect: [MOD005]")
+    regions_line = line_of(text, "regions:")
+
+    async def scenario(editor: Editor) -> None:
+        await editor.open("visit.yaml", text)
+        uri = editor.uri("visit.yaml")
+
+        async def hover(line: int, character: int):
+            return await editor.client.text_document_hover_async(
+                types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line, character))
+            )
+
+        async def complete(line: int, character: int, where: str = uri) -> list[str]:
+            found = await editor.client.text_document_completion_async(
+                types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=where), position=types.Position(line, character))
+            )
+            return [item.label for item in found.items]
+
+        shown = await hover(disable_line, text.splitlines()[disable_line].index("UNT001") + 2)
+        assert shown.contents.value.startswith("**UNT001 units-exceed-minutes**") and "## Source" in shown.contents.value
+        assert "MOD005 therapy-modifier" in (await hover(expect_line, text.splitlines()[expect_line].index("MOD005"))).contents.value
+        assert await hover(line_of(text, 'code: "97140"'), 12) is None  # a CPT code is not a rule code
+        assert "UNT001" in await complete(disable_line, len(text.splitlines()[disable_line]))
+        assert "cervical" in await complete(regions_line, text.splitlines()[regions_line].index("[") + 1)
+        techniques_line = line_of(text, "techniques:")
+        assert "joint_mobilization" in await complete(techniques_line, text.splitlines()[techniques_line].index("[") + 1)
+        assert await complete(line_of(text, "patient:"), 5) == []
+
+        sidecar = editor.uri("visit.837.expect")
+        editor.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=sidecar, language_id="plaintext", version=1, text="MOD0\n"))
+        )
+        assert "MOD001" in await complete(0, 4, sidecar)
+        await asyncio.sleep(0.3)
+        assert sidecar not in editor.diagnostics  # expectations are not an encounter file
+
+    in_editor(tmp_path, scenario)
