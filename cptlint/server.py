@@ -8,7 +8,7 @@ severity, start and end, and a link to the rules. A rule code in a disable comme
 region and technique names are completed from the rules data. Code actions: a finding's own fix (an unsafe
 one marked so), "disable CODE on this line" where the format has line comments, and "fix all"
 (`source.fixAll.cptlint`): the file's safe fixes as one edit. Settings come from the client's `initializationOptions` and
-`workspace/didChangeConfiguration` (`select`, `ignore`, `payer`). A document that cannot be
+`workspace/didChangeConfiguration` (`select`, `ignore`, `payer`, `fixOnSave`). A document that cannot be
 read gets its SCH001 where it breaks; nothing a document holds stops the server.
 """
 
@@ -36,7 +36,7 @@ SEVERITIES = {
     Severity.WARNING: types.DiagnosticSeverity.Warning,
     Severity.INFO: types.DiagnosticSeverity.Information,
 }
-SETTINGS = ("select", "ignore", "payer")
+SETTINGS = ("select", "ignore", "payer")  # over the configuration files'; and fixOnSave
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,16 @@ class CptlintServer(LanguageServer):
     def __init__(self):
         super().__init__("cptlint", __version__)
         self.options: dict = {}
+        self.fix_on_save = False
         self.linters = self._linters()
         self.pending: dict[str, asyncio.TimerHandle] = {}
 
     def configure(self, options) -> None:
-        """The client's settings (select, ignore, payer), over the configuration files'."""
-        chosen = {key: options[key] for key in SETTINGS if isinstance(options, dict) and options.get(key) is not None}
+        """The client's settings (select, ignore, payer), over the configuration files'; and
+        fixOnSave, whether a save first applies the safe fixes."""
+        options = options if isinstance(options, dict) else {}
+        self.fix_on_save = options.get("fixOnSave") is True
+        chosen = {key: options[key] for key in SETTINGS if options.get(key) is not None}
         for key in ("select", "ignore"):
             if key in chosen:
                 chosen[key] = tuple(chosen[key]) if isinstance(chosen[key], list) else (str(chosen[key]),)
@@ -210,6 +214,26 @@ def did_save(ls: CptlintServer, params: types.DidSaveTextDocumentParams) -> None
     ls.lint(params.text_document.uri)
 
 
+@server.feature(types.TEXT_DOCUMENT_WILL_SAVE_WAIT_UNTIL)
+def will_save(ls: CptlintServer, params: types.WillSaveTextDocumentParams) -> list[types.TextEdit]:
+    """With fixOnSave, the document's safe fixes, made before it is written."""
+    uri = params.text_document.uri
+    if not ls.fix_on_save:
+        return []
+    try:
+        text = ls.fixed_text(uri)
+    except Exception:
+        log.exception("cptlint could not fix %s", uri)
+        return []
+    return [] if text is None else [_whole_document(ls, uri, text)]
+
+
+def _whole_document(ls: CptlintServer, uri: str, text: str) -> types.TextEdit:
+    lines = ls.workspace.get_text_document(uri).lines
+    whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=len(lines), character=0))
+    return types.TextEdit(range=whole, new_text=text)
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: CptlintServer, params: types.DidChangeTextDocumentParams) -> None:
     ls.lint_soon(params.text_document.uri)
@@ -241,9 +265,7 @@ def code_action(ls: CptlintServer, params: types.CodeActionParams) -> list[types
         log.exception("cptlint could not fix %s", uri)
         return actions
     if text is not None:
-        lines = ls.workspace.get_text_document(uri).lines
-        whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=len(lines), character=0))
-        edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole, new_text=text)]})
+        edit = types.WorkspaceEdit(changes={uri: [_whole_document(ls, uri, text)]})
         actions.append(types.CodeAction(title="cptlint: fix all safe fixes", kind=FIX_ALL, edit=edit))
     return actions
 

@@ -269,3 +269,43 @@ def test_hover_and_completion_of_rule_codes_and_rules_data_names(tmp_path):
         assert sidecar not in editor.diagnostics  # expectations are not an encounter file
 
     in_editor(tmp_path, scenario)
+
+
+def test_fix_on_save_returns_the_safe_fixes_before_the_save(tmp_path):
+    async def scenario(editor: Editor) -> None:
+        await editor.open("save.yaml", OVER)
+        saving = types.WillSaveTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=editor.uri("save.yaml")), reason=types.TextDocumentSaveReason.Manual
+        )
+        assert not await editor.client.text_document_will_save_wait_until_async(saving)  # off unless asked
+        editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"cptlint": {"fixOnSave": True}}))
+        await editor.next_diagnostics(editor.uri("save.yaml"))
+        [edit] = await editor.client.text_document_will_save_wait_until_async(saving)
+        assert "units: 1\n" in edit.new_text and "units: 3\n" not in edit.new_text
+
+    in_editor(tmp_path, scenario)
+
+
+def test_the_fuzz_inputs_of_the_hardening_tests_leave_the_server_running(tmp_path):
+    """Seeds of every format, mutated as tests/test_hardening.py mutates them (a fixed sample)."""
+    import random
+
+    from tests.test_hardening import CLAIM_NASTY, CLAIM_SEEDS, NASTY, SEEDS
+
+    rng = random.Random(18)
+    documents = []
+    for _ in range(40):
+        name, content = rng.choice(SEEDS + CLAIM_SEEDS)
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randint(0, len(content))
+            piece = rng.choice(NASTY + CLAIM_NASTY)
+            content = content[:at] + piece + content[at + rng.choice([0, len(piece), 8]) :]
+        documents.append((name, content.decode("utf-8", "surrogateescape")))
+
+    async def scenario(editor: Editor) -> None:
+        for n, (name, text) in enumerate(documents):
+            await editor.open(f"fuzz{n}-{name}", text)
+        assert "UNT001" in [d.code for d in await editor.open("after.yaml", OVER)]  # still answering
+
+    in_editor(tmp_path, scenario)
+
