@@ -324,19 +324,13 @@ def list_rules(output_format) -> None:
 @click.argument("code")
 def rule(code) -> None:
     """Show the documentation of one rule."""
-    from cptlint import formats
     from cptlint.checks import REGISTRY
     from cptlint.schema import did_you_mean
 
     cls = REGISTRY.get(code.upper())
     if cls is None:
         _fail(f'no rule "{code}"{did_you_mean(code.upper(), REGISTRY)}')
-    fix = {"safe": "yes (safe)", "unsafe": "yes (unsafe: needs --unsafe-fixes)"}.get(cls.fixable or "", "no")
-    runs, skipped = formats.running(cls)
-    where = "Runs on: " + ", ".join(f.title for f in runs)
-    if skipped:
-        where += "; not on " + "; ".join(f"{f.title} (it does not carry {', '.join(sorted(lacks))})" for f, lacks in skipped.items())
-    click.echo(f"# {cls.code} {cls.name}\n\nSeverity: {cls.severity} · Fixable: {fix}\n{where}\n\n{cls.documentation()}")
+    click.echo(cls.page())
 
 
 @main.command()

@@ -29,7 +29,7 @@ from cptlint.engine import Source
 from cptlint.runner import Linters
 
 PAUSE = 0.03  # seconds without a change before a changed document is linted again
-RULES_URL = "https://github.com/cptlint/cptlint/blob/main/README.md#the-billing-rules"
+RULES_URL = "https://github.com/cptlint/cptlint/blob/main/docs/rules/{code}.md"  # docs/rules: each rule's page
 FIX_ALL = "source.fixAll.cptlint"
 SEVERITIES = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -164,7 +164,7 @@ def diagnostic(found) -> types.Diagnostic:
         message=found.message,
         severity=SEVERITIES.get(found.severity, types.DiagnosticSeverity.Warning),
         code=found.code,
-        code_description=types.CodeDescription(href=RULES_URL),
+        code_description=types.CodeDescription(href=RULES_URL.format(code=found.code)),
         source="cptlint",
         data={"pointer": found.pointer, "fixable": found.fixable},
     )

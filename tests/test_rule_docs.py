@@ -56,3 +56,17 @@ def test_codes_names_and_severities_are_unique_and_well_formed():
     names = [r.name for r in RULES]
     assert len(set(names)) == len(names)
     assert list(REGISTRY) and all(r.scope in ("input", "encounter", "day") for r in RULES)
+
+
+def test_docs_rules_holds_each_rules_page_as_cptlint_rule_prints_it():
+    """docs/rules/CODE.md (the language server's links) is the rule's page; `python docs/rules.py` writes them."""
+    import importlib.util
+    from pathlib import Path
+
+    folder = Path(__file__).parents[1] / "docs"
+    spec = importlib.util.spec_from_file_location("rule_pages", folder / "rules.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    wanted = module.pages()
+    written = {p.name: p.read_text(encoding="utf-8") for p in (folder / "rules").glob("*.md")}
+    assert written == wanted, "docs/rules is out of date: run python docs/rules.py"

@@ -20,8 +20,8 @@ class Editor:
     """An LSP client as an editor is one: it opens, changes and asks, and keeps what the server
     publishes, by document."""
 
-    def __init__(self, root: Path):
-        self.root = root
+    def __init__(self, root: Path, options: dict | None = None):
+        self.root, self.options = root, options
         self.client = LanguageClient("cptlint-tests", "1")
         self.diagnostics: dict[str, list[types.Diagnostic]] = {}
         self.published: dict[str, asyncio.Event] = {}
@@ -34,7 +34,7 @@ class Editor:
     async def __aenter__(self) -> "Editor":
         await self.client.start_io(sys.executable, "-m", "cptlint", "server")
         await self.client.initialize_async(
-            types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=self.root.as_uri())
+            types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=self.root.as_uri(), initialization_options=self.options)
         )
         self.client.initialized(types.InitializedParams())
         return self
@@ -69,9 +69,9 @@ class Editor:
         )
 
 
-def in_editor(tmp_path: Path, scenario) -> None:
+def in_editor(tmp_path: Path, scenario, options: dict | None = None) -> None:
     async def run() -> None:
-        async with Editor(tmp_path) as editor:
+        async with Editor(tmp_path, options) as editor:
             await scenario(editor)
 
     asyncio.run(run())
@@ -86,7 +86,8 @@ def test_a_finding_arrives_on_its_line_with_its_code_and_link(tmp_path):
         [found] = [d for d in await editor.open("over.yaml", OVER) if d.code == "UNT001"]
         assert found.range.start.line == line_of(OVER, "units: 3") and found.severity == types.DiagnosticSeverity.Error
         assert found.range.end.character > found.range.start.character and found.source == "cptlint"
-        assert found.code_description.href.startswith("https://")
+        assert found.code_description.href.endswith("/docs/rules/UNT001.md")
+        assert (Path(__file__).parents[1] / "docs" / "rules" / "UNT001.md").is_file()  # the page it links to
 
     in_editor(tmp_path, scenario)
 
@@ -145,6 +146,14 @@ def test_settings_from_the_client_select_the_rules(tmp_path):
         assert "UNT001" not in [d.code for d in await editor.next_diagnostics(editor.uri("visit.yaml"))]
 
     in_editor(tmp_path, scenario)
+
+
+def test_initialization_options_are_settings_too(tmp_path):
+    async def scenario(editor: Editor) -> None:
+        found = [d.code for d in await editor.open("visit.yaml", OVER)]
+        assert "UNT001" not in found and found == [c for c in found if c.startswith("UNT")]
+
+    in_editor(tmp_path, scenario, {"select": ["UNT"], "ignore": ["UNT001"]})
 
 
 def test_the_nearest_configuration_applies_as_on_the_command_line(tmp_path):

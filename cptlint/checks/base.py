@@ -69,6 +69,18 @@ class Rule:
         return inspect.cleandoc(cls.__doc__ or "")
 
     @classmethod
+    def page(cls) -> str:
+        """The rule's page, as `cptlint rule CODE` prints it and docs/rules/CODE.md holds it."""
+        from cptlint import formats
+
+        fix = {"safe": "yes (safe)", "unsafe": "yes (unsafe: needs --unsafe-fixes)"}.get(cls.fixable or "", "no")
+        runs, skipped = formats.running(cls)
+        where = "Runs on: " + ", ".join(f.title for f in runs)
+        if skipped:
+            where += "; not on " + "; ".join(f"{f.title} (it does not carry {', '.join(sorted(lacks))})" for f, lacks in skipped.items())
+        return f"# {cls.code} {cls.name}\n\nSeverity: {cls.severity} · Fixable: {fix}\n{where}\n\n{cls.documentation()}"
+
+    @classmethod
     def summary(cls) -> str:
         return cls.documentation().splitlines()[0] if cls.__doc__ else ""
 
