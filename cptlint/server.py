@@ -83,7 +83,7 @@ class CptlintServer(LanguageServer):
             log.exception("cptlint could not lint %s", path)
             found = []
         self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=[diagnostic(d) for d in found])
+            types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=[diagnostic(d, document) for d in found])
         )
 
     def lint_soon(self, uri: str) -> None:
@@ -112,7 +112,7 @@ class CptlintServer(LanguageServer):
         for found in result.diagnostics:
             if not wanted.start.line <= found.line - 1 <= wanted.end.line:
                 continue
-            shown = diagnostic(found)
+            shown = diagnostic(found, document)
             if found.fix is not None and doc is not None and formats.writes_fixes(doc.kind) and linter.may_fix(found.code, True):
                 edits = edits_for(doc, found.fix)
                 if edits:
@@ -123,7 +123,7 @@ class CptlintServer(LanguageServer):
                             kind=types.CodeActionKind.QuickFix,
                             diagnostics=[shown],
                             is_preferred=not unsafe,
-                            edit=types.WorkspaceEdit(changes={uri: [_text_edit(lines, e.start, e.end, e.text) for e in edits]}),
+                            edit=types.WorkspaceEdit(changes={uri: [_text_edit(document, lines, e) for e in edits]}),
                         )
                     )
             if commented:
@@ -132,7 +132,7 @@ class CptlintServer(LanguageServer):
                         title=f"cptlint: disable {found.code} on this line",
                         kind=types.CodeActionKind.QuickFix,
                         diagnostics=[shown],
-                        edit=types.WorkspaceEdit(changes={uri: [_disable(document.lines, found.line - 1, found.code)]}),
+                        edit=types.WorkspaceEdit(changes={uri: [_disable(document, found.line - 1, found.code)]}),
                     )
                 )
         return actions
@@ -153,14 +153,15 @@ def findings(linters: Linters, path: str, text: str):
     return linters(path).run([Source(path, lambda: text.encode("utf-8", "surrogatepass"))]).diagnostics
 
 
-def diagnostic(found) -> types.Diagnostic:
-    """An LSP diagnostic (0-based lines and characters) of a cptlint finding (1-based)."""
+def diagnostic(found, document) -> types.Diagnostic:
+    """An LSP diagnostic of a cptlint finding: 0-based lines and characters, counted in the
+    client's units (UTF-16 unless it chose otherwise), where cptlint counts characters from 1."""
     start = types.Position(line=found.line - 1, character=found.column - 1)
     end = types.Position(line=max(found.end_line, found.line) - 1, character=max(found.end_column - 1, 0))
     if (end.line, end.character) <= (start.line, start.character):
         end = types.Position(line=start.line, character=start.character + 1)
     return types.Diagnostic(
-        range=types.Range(start=start, end=end),
+        range=document.position_codec.range_to_client_units(document.lines, types.Range(start=start, end=end)),
         message=found.message,
         severity=SEVERITIES.get(found.severity, types.DiagnosticSeverity.Warning),
         code=found.code,
@@ -170,20 +171,20 @@ def diagnostic(found) -> types.Diagnostic:
     )
 
 
-def _text_edit(lines, start: int, end: int, text: str) -> types.TextEdit:
-    (start_line, start_column), (end_line, end_column) = lines.position(start), lines.position(end)
-    return types.TextEdit(
-        range=types.Range(start=types.Position(start_line - 1, start_column - 1), end=types.Position(end_line - 1, end_column - 1)),
-        new_text=text,
-    )
+def _text_edit(document, lines, edit) -> types.TextEdit:
+    """A cptlint edit (offsets into the text) as an LSP one, in the client's units."""
+    (start_line, start_column), (end_line, end_column) = lines.position(edit.start), lines.position(edit.end)
+    where = types.Range(start=types.Position(start_line - 1, start_column - 1), end=types.Position(end_line - 1, end_column - 1))
+    return types.TextEdit(range=document.position_codec.range_to_client_units(document.lines, where), new_text=edit.text)
 
 
-def _disable(lines: list[str], line: int, code: str) -> types.TextEdit:
+def _disable(document, line: int, code: str) -> types.TextEdit:
     """`# cptlint: disable=CODE` at the end of the line, or CODE added to the one there."""
     from cptlint.suppressions import directive_on
 
+    lines = document.lines
     written = lines[line].rstrip("\r\n") if line < len(lines) else ""
-    at = types.Position(line, len(written))
+    at = document.position_codec.position_to_client_units(lines, types.Position(line, len(written)))
     text = f",{code}" if directive_on(written) else f"  # cptlint: disable={code}"
     return types.TextEdit(range=types.Range(start=at, end=at), new_text=text)
 
@@ -270,6 +271,13 @@ def code_action(ls: CptlintServer, params: types.CodeActionParams) -> list[types
     return actions
 
 
+def _from_client(document, position: types.Position) -> types.Position:
+    """A position the client sent, in characters of the document's lines."""
+    if position.line >= len(document.lines):
+        return position
+    return document.position_codec.position_from_client_units(document.lines, position)
+
+
 _CODE_AT = re.compile(r"[A-Z]{3}[0-9]{3}")
 _NAMES_AT = re.compile(r"^\s*(?:-\s*)?(regions|techniques)\s*:")
 
@@ -294,9 +302,10 @@ def hover(ls: CptlintServer, params: types.HoverParams) -> types.Hover | None:
     """A rule code in a disable comment or an expect list: its documentation."""
     from cptlint.checks import REGISTRY
 
-    lines = ls.workspace.get_text_document(params.text_document.uri).lines
-    line = lines[params.position.line] if params.position.line < len(lines) else ""
-    code = _word_at(line, params.position.character)
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    lines, at = document.lines, _from_client(document, params.position)
+    line = lines[at.line] if at.line < len(lines) else ""
+    code = _word_at(line, at.character)
     rule = REGISTRY.get(code) if code and _codes_here(params.text_document.uri, line) else None
     if rule is None:
         return None
@@ -311,8 +320,9 @@ def completion(ls: CptlintServer, params: types.CompletionParams) -> types.Compl
     from cptlint.checks import REGISTRY
 
     uri = params.text_document.uri
-    lines = ls.workspace.get_text_document(uri).lines
-    line = lines[params.position.line][: params.position.character] if params.position.line < len(lines) else ""
+    document = ls.workspace.get_text_document(uri)
+    lines, at = document.lines, _from_client(document, params.position)
+    line = lines[at.line][: at.character] if at.line < len(lines) else ""
     items: list[types.CompletionItem] = []
     if _codes_here(uri, line):
         items = [

@@ -318,3 +318,15 @@ def test_the_fuzz_inputs_of_the_hardening_tests_leave_the_server_running(tmp_pat
 
     in_editor(tmp_path, scenario)
 
+
+
+def test_positions_are_counted_in_utf16_as_the_protocol_counts_them(tmp_path):
+    """An emoji is one character to cptlint and two UTF-16 units to an LSP client."""
+    text = '{"id": "\U0001F600", "date": "2026-03-14", "payer": "medicare", "patient": "P", "provider": {"npi": "1234567893", "discipline": "PT"}, "diagnoses": ["M54.50"], "services": [{"code": "97110", "units": 3, "minutes": 15, "modifiers": ["GP"], "diagnosis_pointers": [1]}]}\n'
+
+    async def scenario(editor: Editor) -> None:
+        [found] = [d for d in await editor.open("emoji.json", text) if d.code == "UNT001"]
+        in_characters = text.index('"units": 3') + len('"units": ')  # 0-based, in characters
+        assert found.range.start.character == in_characters + 1  # the emoji before it is two UTF-16 units
+
+    in_editor(tmp_path, scenario)
