@@ -15,6 +15,7 @@ read gets its SCH001 where it breaks; nothing a document holds stops the server.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 
@@ -85,6 +86,7 @@ class CptlintServer(LanguageServer):
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=[diagnostic(d, document) for d in found])
         )
+        gc.unfreeze()  # what reading froze (loader._collector_paused) is the collector's again: the server lives long
 
     def lint_soon(self, uri: str) -> None:
         waiting = self.pending.pop(uri, None)
