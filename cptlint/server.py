@@ -3,13 +3,14 @@
 An open document is linted as `cptlint check` lints the file it is (the configuration nearest to
 it, its days within itself), from the editor's text: on open and save at once, on change after a
 short pause (a burst of keystrokes is one lint). Each finding is a diagnostic with its rule code,
-severity, start and end, and a link to the rules. A rule code in a disable comment, an
+severity, start and end, and a link to the rule's page. A rule code in a disable comment, an
 `expect:` list or an `.expect` sidecar shows its documentation on hover and is completed there;
-region and technique names are completed from the rules data. Code actions: a finding's own fix (an unsafe
-one marked so), "disable CODE on this line" where the format has line comments, and "fix all"
-(`source.fixAll.cptlint`): the file's safe fixes as one edit. Settings come from the client's `initializationOptions` and
-`workspace/didChangeConfiguration` (`select`, `ignore`, `payer`, `fixOnSave`). A document that cannot be
-read gets its SCH001 where it breaks; nothing a document holds stops the server.
+region and technique names are completed from the rules data. Code actions: a finding's own fix
+(an unsafe one marked so), "disable CODE on this line" where the format has line comments, and
+"fix all" (`source.fixAll.cptlint`): the file's safe fixes as one edit. Settings come from the
+client's `initializationOptions` and `workspace/didChangeConfiguration` (`select`, `ignore`,
+`payer`, `fixOnSave`). A document that cannot be read gets its SCH001 where it breaks; nothing a
+document holds stops the server.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class CptlintServer(LanguageServer):
         super().__init__("cptlint", __version__)
         self.options: dict = {}
         self.fix_on_save = False
-        self.linters = self._linters()
+        self.linters, self.fixing = self._linters(), self._linters(fixes=True)
         self.pending: dict[str, asyncio.TimerHandle] = {}
 
     def configure(self, options) -> None:
@@ -58,9 +59,14 @@ class CptlintServer(LanguageServer):
         chosen = {key: options[key] for key in SETTINGS if options.get(key) is not None}
         for key in ("select", "ignore"):
             if key in chosen:
-                chosen[key] = tuple(chosen[key]) if isinstance(chosen[key], list) else (str(chosen[key]),)
+                chosen[key] = tuple(map(str, chosen[key])) if isinstance(chosen[key], list) else (str(chosen[key]),)
+        previous = self.options
         self.options = chosen
-        self.linters = self._linters()
+        try:
+            self.linters, self.fixing = self._linters(), self._linters(fixes=True)
+        except ConfigError as err:  # the settings the client sent: said, and the earlier ones kept
+            self.options = previous
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"cptlint: settings: {err}"))
 
     def _linters(self, fixes: bool = False) -> Linters:
         return Linters(Resolver(None, **self.options), cache=False, excerpts=False, fixes=fixes)
@@ -105,7 +111,7 @@ class CptlintServer(LanguageServer):
         document = self.workspace.get_text_document(uri)
         path = to_fs_path(uri) or uri
         text = document.source
-        linters = self._linters(fixes=True)
+        linters = self.fixing
         [result] = Runner(linters).results([Source(path, lambda: text.encode("utf-8", "surrogatepass"))], keep_documents=True)
         doc, linter = result.doc, linters(path)
         commented = doc is not None and doc.kind in formats.BY_NAME and formats.BY_NAME[doc.kind].line_comments
@@ -146,7 +152,7 @@ class CptlintServer(LanguageServer):
         document = self.workspace.get_text_document(uri)
         path = to_fs_path(uri) or uri
         text = document.source
-        result = fix(self._linters(fixes=True), [Source(path, lambda: text.encode("utf-8", "surrogatepass"))])
+        result = fix(self.fixing, [Source(path, lambda: text.encode("utf-8", "surrogatepass"))])
         edited = result.files.get(path)
         return edited.text if edited is not None else None
 

@@ -26,6 +26,12 @@ class Editor:
         self.diagnostics: dict[str, list[types.Diagnostic]] = {}
         self.published: dict[str, asyncio.Event] = {}
 
+        self.messages: list[str] = []
+
+        @self.client.feature(types.WINDOW_SHOW_MESSAGE)
+        def shown(params: types.ShowMessageParams) -> None:
+            self.messages.append(params.message)
+
         @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def published(params: types.PublishDiagnosticsParams) -> None:
             self.diagnostics[params.uri] = list(params.diagnostics)
@@ -144,6 +150,16 @@ def test_settings_from_the_client_select_the_rules(tmp_path):
             types.DidChangeConfigurationParams(settings={"cptlint": {"ignore": ["UNT001"]}})
         )
         assert "UNT001" not in [d.code for d in await editor.next_diagnostics(editor.uri("visit.yaml"))]
+
+    in_editor(tmp_path, scenario)
+
+
+def test_settings_that_select_no_rule_are_said_and_the_earlier_ones_kept(tmp_path):
+    async def scenario(editor: Editor) -> None:
+        await editor.open("visit.yaml", OVER)
+        editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"cptlint": {"ignore": ["NOPE1"]}}))
+        assert "UNT001" in [d.code for d in await editor.next_diagnostics(editor.uri("visit.yaml"))]
+        assert editor.messages == ['cptlint: settings: --ignore: "NOPE1" selects no rule']
 
     in_editor(tmp_path, scenario)
 
