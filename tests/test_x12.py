@@ -150,3 +150,17 @@ def test_other_hi_segments_are_read_past():
     """An HI of condition codes (BG) beside the diagnosis HI carries no diagnosis."""
     text = GOOD.replace("HI*ABK:M5450~", "HI*ABK:M5450~\nHI*BG:01~").replace("SE*16*", "SE*17*")
     assert found(text) == []
+
+
+def test_segments_that_end_otherwise_than_isa_says_are_read_as_written_and_said_once():
+    """ISA's byte 105 says '~', the segments after it end with line breaks: one SCH006 at that
+    byte, and the claim is read (a correctly billed one, so nothing else)."""
+    lines = GOOD.splitlines()
+    text = lines[0] + "\n" + "\n".join(line.rstrip("~") for line in lines[1:]) + "\n"
+    diagnostics = lint(text, name="claim.837")
+    assert [(d.code, d.line, d.column) for d in diagnostics] == [("SCH006", 1, 106)]
+    assert "segments end with a line break" in diagnostics[0].message
+    # a line break declared as the terminator, and used, is as good as '~'
+    declared = GOOD.splitlines()[0][:-1] + "\n" + "\n".join(line.rstrip("~") for line in GOOD.splitlines()[1:]) + "\n"
+    assert declared[105] == "\n" and lint(declared, name="claim.837") == []
+

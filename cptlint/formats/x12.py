@@ -213,12 +213,35 @@ def read(doc) -> None:
         doc.problems.append(Problem("SCH001", "not an X12 interchange: it begins with the 106-character ISA segment", span=Span(1, 1, 1, 2)))
         return
     separator, component, terminator = text[start + 3], text[start + 104], text[start + 105]
+    used = _terminator_used(text, start, separator, terminator)
+    if used is not None:
+        shown = {"\n": "a line break", "\r": "a carriage return"}.get(used, f"'{used}'")
+        reader.problem("SCH006", f"ISA's segment terminator (the byte after ISA16) is '{terminator}', but the segments end with {shown}: read with it", Element(terminator, start + 105, start + 106))
+        terminator = used
     found = segments(text, start, separator, terminator)
     component = _component_separator(reader, found, component)
     _envelopes(reader, found)
     _claims(reader, found, component)
     doc.root = {"encounters": reader.encounters}
     doc.index = X12Index(reader.lines, Element("", start, start + 3), reader.placed)
+
+
+def _terminator_used(text: str, start: int, separator: str, declared: str) -> str | None:
+    """The terminator the segments after ISA end with, when it is not the declared one: GS
+    follows ISA, and what ends GS is what ends every segment."""
+    after = start + ISA_LENGTH
+    while after < len(text) and text[after] in " \t\r\n":
+        after += 1
+    if text[after : after + 3] != "GS" + separator:
+        return None
+    gs_end = text.find(declared, after)
+    line_end = min((i for i in (text.find("\n", after), text.find("\r", after)) if i >= 0), default=-1)
+    if line_end < 0 or (0 <= gs_end < line_end):
+        return None
+    if text[line_end:].lstrip("\r\n")[:3] != "ST" + separator:
+        return None
+    used = "\r" if text[line_end] == "\r" and text[line_end + 1 : line_end + 2] != "\n" else "\n"
+    return None if used == declared else used
 
 
 def _component_separator(reader: _Reader, found: list[Segment], declared: str) -> str:
