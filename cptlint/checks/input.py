@@ -224,9 +224,10 @@ class ClaimStructure(Rule):
     ## What it checks
     In an 837P file, the counts and control numbers of the envelopes agree: SE01 with the
     segments from ST to SE, SE02 with ST02, GE01 with the transactions of the group and GE02 with
-    GS06, IEA01 with the groups and IEA02 with ISA13; the component separator and the segment terminator the
-    segments use are the ones ISA declares (the file is read with the ones used); the loops a claim needs are
-    there (2010AA billing provider NM1*85, 2010BA subscriber NM1*IL, the 2300 diagnosis HI with
+    GS06, IEA01 with the groups and IEA02 with ISA13; the component separator and the segment
+    terminator the segments use are the ones ISA declares (the file is read with the ones used);
+    the loops a claim needs are there (2010AA billing provider NM1*85, 2010BA subscriber
+    NM1*IL, the 2300 diagnosis HI with
     ABK first and ABF after it, 2400 service lines LX and SV1 each with its DTP*472 date); SBR09
     is a claim filing indicator code; a service line is an HC (CPT/HCPCS) procedure in units
     (SV103 `UN`). The finding sits on the element, or on the segment whose loop lacks one.
