@@ -532,7 +532,7 @@ class Linter:
         return problems
 
     def _check_encounter(self, encounter: Encounter, findings: list) -> None:
-        lacks = formats.LACKING.get(encounter.doc.kind)
+        lacks = _LACKING.get(encounter.doc.kind)
         chosen = self._encounter_rules_for[encounter.codes] if lacks is None else self._encounter_rules_lacking[encounter.codes, lacks]
         for rule in chosen:
             for finding in rule.check(encounter, self.policy):
@@ -541,12 +541,14 @@ class Linter:
     def judge_day(self, encounters: list[Encounter], result_of, provisional: tuple | None = None) -> None:
         """Run the day rules over one day; result_of(encounter) is the file result a finding goes
         to, among its day findings under provisional (the day's ids) when that is given."""
-        day = Day(encounters[0].patient, encounters[0].date, encounters[0].payer, encounters)
-        lacking = [formats.LACKING[e.doc.kind] for e in encounters if e.doc.kind in formats.LACKING]
-        if lacking:
-            chosen = self._day_rules_lacking[day.codes, frozenset().union(*lacking)]
+        first = encounters[0]
+        day = Day(first.patient, first.date, first.payer, encounters)
+        if len(encounters) == 1:  # the common day, asked cheaply: this runs for every NDJSON line
+            lacks = _LACKING.get(first.doc.kind)
         else:
-            chosen = self._day_rules_for[day.codes]
+            found = [_LACKING[e.doc.kind] for e in encounters if e.doc.kind in _LACKING]
+            lacks = frozenset().union(*found) if found else None
+        chosen = self._day_rules_for[day.codes] if lacks is None else self._day_rules_lacking[day.codes, lacks]
         for rule in chosen:
             for finding in rule.check(day, self.policy):
                 owner = finding.place.encounter
@@ -619,6 +621,9 @@ class Linter:
         message = err if isinstance(err, str) else f"cannot read the file: {err.strerror or err}"
         self._add(result, doc, loader.Problem("SCH001", message), None)
         return result
+
+
+_LACKING = formats.LACKING  # the fields each format lacks, by its name: asked for every encounter
 
 
 def _guarded(path: str, check, *args):
