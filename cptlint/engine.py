@@ -534,8 +534,9 @@ class Linter:
     def _check_encounter(self, encounter: Encounter, findings: list) -> None:
         lacks = _LACKING.get(encounter.doc.kind)
         chosen = self._encounter_rules_for[encounter.codes] if lacks is None else self._encounter_rules_lacking[encounter.codes, lacks]
+        policy = self.policy
         for rule in chosen:
-            for finding in rule.check(encounter, self.policy):
+            for finding in rule.check(encounter, policy):
                 findings.append(_placed(rule, finding))
 
     def judge_day(self, encounters: list[Encounter], result_of, provisional: tuple | None = None) -> None:
@@ -549,8 +550,9 @@ class Linter:
             found = [_LACKING[e.doc.kind] for e in encounters if e.doc.kind in _LACKING]
             lacks = frozenset().union(*found) if found else None
         chosen = self._day_rules_for[day.codes] if lacks is None else self._day_rules_lacking[day.codes, lacks]
+        policy = self.policy
         for rule in chosen:
-            for finding in rule.check(day, self.policy):
+            for finding in rule.check(day, policy):
                 owner = finding.place.encounter
                 result = result_of(owner)
                 into = result.day_findings.setdefault(provisional, []) if provisional is not None else None
