@@ -310,11 +310,11 @@ class Linter:
         if result.suppressions.whole_file:
             return result
         findings: list[loader.Problem] = list(doc.problems)
-        if formats.typed_by_schema(doc.kind) and doc.root is not None:
+        if formats.of_kind(doc.kind).typed_by_schema and doc.root is not None:
             doc.root = schema.apply_types(doc.root)
         if doc.is_readable and isinstance(doc.root, (dict, list)):
             schema.absent_nulls(doc.root)
-        if formats.carries_payer_codes(doc.kind) and isinstance(doc.root, dict):
+        if formats.of_kind(doc.kind).payers and isinstance(doc.root, dict):
             self._claim_payers(doc.root.get("encounters"))
         slots = self._encounter_slots(doc, findings)
         problems = schema.validate(doc.root, self.payer_names) if doc.is_readable and doc.root is not None else []
@@ -598,9 +598,9 @@ class Linter:
             if selector is not None:
                 result.used.add((span.line, selector))
                 return
-        if self.excerpts and doc is not None and doc.kind == "record":
+        if self.excerpts and doc is not None and doc.kind == formats.RECORD.name:
             result.excerpts[span.line] = doc.text
-        if doc is not None and not formats.writes_fixes(doc.kind):  # an NDJSON record, a claim file (see fixer.py)
+        if doc is not None and not formats.of_kind(doc.kind).writes_fixes:  # an NDJSON record, a claim file (see fixer.py)
             fix = fixable = None
         else:
             fix = problem.fix if self.fixes else None

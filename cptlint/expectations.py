@@ -56,12 +56,12 @@ def read_expectations(path: str, content: bytes, sidecar: bytes | None = None) -
     `# expect: [SCH001]`.
     """
     doc = loader.load(path, content)
-    if not formats.states_expectations(doc.kind):
+    if not formats.of_kind(doc.kind).states_expectations:
         return None if sidecar is None else read_sidecar(sidecar)
     if not doc.is_readable:
         match = _COMMENT.search(content.decode("utf-8", "replace"))
         return [Expectation.parse(e.strip()) for e in match.group(1).split(",") if e.strip()] if match else None
-    roots = [((i,), record) for i, record in enumerate(doc.root)] if formats.streamed(doc.kind) else [((), doc.root)]
+    roots = [((i,), record) for i, record in enumerate(doc.root)] if formats.of_kind(doc.kind).streamed else [((), doc.root)]
     found: list[Expectation] | None = None
     for prefix, root in roots:
         if isinstance(root, dict) and isinstance(root.get("expect"), list):

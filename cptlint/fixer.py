@@ -85,11 +85,10 @@ def fix(linter_for, sources, unsafe: bool = False) -> Fixed:
     for round_ in range(MAX_FIX_ROUNDS):
         results = runner.results([f.source() for f in files.values()], keep_documents=True)
         if round_ == 0:
-            not_offered = [
-                (r.path, formats.BY_NAME[r.doc.kind].title if r.doc is not None else "NDJSON")
-                for r in results
-                if (r.doc is None or not formats.writes_fixes(r.doc.kind)) and _would_fix(linter_for(r.path), r, unsafe)
-            ]
+            for r in results:  # a streamed NDJSON file keeps no document: its lines are records
+                written = formats.of_kind(r.doc.kind if r.doc is not None else formats.RECORD.name)
+                if not written.writes_fixes and _would_fix(linter_for(r.path), r, unsafe):
+                    not_offered.append((r.path, written.title))
         planned: dict[str, list] = {}
         fixed_here: dict[str, int] = defaultdict(int)
         for result in results:

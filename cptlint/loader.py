@@ -63,13 +63,13 @@ class Document:
     def compact(self) -> None:
         """Let go of values and positions once the file is checked: on a large run they are
         most of the memory, and the text gives them again if a later finding needs a place."""
-        if self.is_readable and self.kind != "record":
+        if self.is_readable and self.kind != formats.RECORD.name:
             self.root, self.index, self.compacted = None, None, True
 
     def __getstate__(self):
         # Values and positions stay behind (--jobs, the cache): the text gives them again.
         state = dict(self.__dict__)
-        if self.is_readable and self.kind != "record":
+        if self.is_readable and self.kind != formats.RECORD.name:
             state.update(root=None, index=None, compacted=True)
         return state
 

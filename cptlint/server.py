@@ -114,14 +114,14 @@ class CptlintServer(LanguageServer):
         linters = self.fixing
         [result] = Runner(linters).results([Source(path, lambda: text.encode("utf-8", "surrogatepass"))], keep_documents=True)
         doc, linter = result.doc, linters(path)
-        commented = doc is not None and doc.kind in formats.BY_NAME and formats.BY_NAME[doc.kind].line_comments
+        commented = doc is not None and formats.of_kind(doc.kind).line_comments
         lines = LineMap(text)
         actions = []
         for found in result.diagnostics:
             if not wanted.start.line <= found.line - 1 <= wanted.end.line:
                 continue
             shown = diagnostic(found, document)
-            if found.fix is not None and doc is not None and formats.writes_fixes(doc.kind) and linter.may_fix(found.code, True):
+            if found.fix is not None and doc is not None and formats.of_kind(doc.kind).writes_fixes and linter.may_fix(found.code, True):
                 edits = edits_for(doc, found.fix)
                 if edits:
                     unsafe = not linter.may_fix(found.code, False)

@@ -135,8 +135,18 @@ class FhirLines(Fhir):
 
 # Where formats share a suffix (FHIR and plain JSON or NDJSON), the first that recognises the
 # content wins; the last is the one the suffix alone says.
+class Record(Format):
+    """One line of an NDJSON file, read as a document of its own (see ndjson.load_record): no
+    file is in this format, but a document can be."""
+
+    name, suffixes = "record", ()
+    title = "NDJSON"
+    writes_fixes = False  # see fixer.py: a record is never rewritten in place
+
+
 FORMATS: tuple[Format, ...] = (X12(), Yaml(), Fhir(), Json(), FhirLines(), Ndjson())
 BY_NAME = {f.name: f for f in FORMATS}
+RECORD = Record()
 SUFFIXES = tuple(dict.fromkeys(suffix for f in FORMATS for suffix in f.suffixes))
 DEFAULT = BY_NAME["yaml"]
 
@@ -167,18 +177,17 @@ def of_head(path: str, head: bytes) -> Format:
     return of_file(path, head[:HEAD].decode("utf-8", "replace").lstrip("\ufeff"))
 
 
+def of_kind(kind: str) -> Format:
+    """The format of a document of this kind (a format's name, or an NDJSON line's "record")."""
+    return BY_NAME.get(kind, RECORD)
+
+
 def named(name: str | None, path: str) -> Format:
     return BY_NAME[name] if name in BY_NAME else of_path(path)
 
 
 # The fields each format that lacks any cannot carry, by its name (a document's kind).
 LACKING = {f.name: f.lacks for f in FORMATS if f.lacks}
-
-
-def writes_fixes(kind: str) -> bool:
-    """Whether a document of this kind takes fixes ("record", one NDJSON line, does not)."""
-    found = BY_NAME.get(kind)
-    return found is not None and found.writes_fixes
 
 
 def running(rule) -> tuple[list[Format], dict[Format, frozenset[str]]]:
@@ -194,11 +203,6 @@ def running(rule) -> tuple[list[Format], dict[Format, frozenset[str]]]:
 CLAIM_PAYERS = {code: profile for f in FORMATS for code, profile in f.payers.items()}
 
 
-def carries_payer_codes(kind: str) -> bool:
-    found = BY_NAME.get(kind)
-    return found is not None and bool(found.payers)
-
-
 def payer_of(code: str, mapping: dict[str, str]) -> str | None:
     """The payer profile a claim's payer code stands for, by its longest prefix in mapping
     (`sopt:121` is `sopt:12`, else `sopt:1`); None where none, or "" in mapping, says which."""
@@ -208,22 +212,6 @@ def payer_of(code: str, mapping: dict[str, str]) -> str | None:
         if found is not None:
             return found or None
     return None
-
-
-def typed_by_schema(kind: str) -> bool:
-    found = BY_NAME.get(kind)
-    return found is not None and found.typed_by_schema
-
-
-def streamed(kind: str) -> bool:
-    """Whether a document of this kind is a list of records (an NDJSON file read whole)."""
-    found = BY_NAME.get(kind)
-    return found is not None and found.streamed
-
-
-def states_expectations(kind: str) -> bool:
-    found = BY_NAME.get(kind)
-    return found is None or found.states_expectations
 
 
 def sniffed(text: str) -> Format:

@@ -4,6 +4,7 @@ line a document of its own, kind "record"); read() serves callers that want the 
 from __future__ import annotations
 
 from cptlint.diagnostics import Span
+from cptlint.formats import RECORD
 from cptlint.formats.json import JsonIndex, past_space, parse_text
 from cptlint.loader import Document
 
@@ -30,7 +31,7 @@ def load_record(path: str, text: str, number: int, record: int) -> Document:
     value, index, problems = parse_text(text, line_offset=number - 1)
     for problem in problems:
         problem.parts = (record,) + problem.parts
-    doc = Document(path, "record", text, value, problems)  # by position: made for every record
+    doc = Document(path, RECORD.name, text, value, problems)  # by position: made for every record
     doc.index = _Record(record, text, number, index)
     return doc
 
@@ -38,7 +39,7 @@ def load_record(path: str, text: str, number: int, record: int) -> Document:
 def record_document(path: str, text: str, number: int, record: int, root_keys: frozenset = frozenset()) -> Document:
     """A clean NDJSON line read elsewhere (records.py): its text, to place a finding by.
     root_keys: the keys only its root object can hold (see _Record.closest)."""
-    doc = Document(path, "record", text)
+    doc = Document(path, RECORD.name, text)
     doc.index = _Record(record, text, number, root_keys=root_keys)
     return doc
 
