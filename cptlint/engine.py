@@ -128,6 +128,7 @@ class Linter:
         # the same for files of a format that lacks fields (formats.Format.lacks): by (codes, lacks)
         self._encounter_rules_lacking = Remembered(lambda key: self._choose(self.encounter_rules, *key))
         self._day_rules_lacking = Remembered(lambda key: self._choose(self.day_rules, *key))
+        self._told_by_head: dict[str, bool] = {}  # NDJSON-named files: streamed, or a FHIR bulk export
         self.severities = {cls.code: settings.severity_of(cls.code, cls.severity) for cls in all_rules()}
         self.chosen_severities = dict(settings.severity)  # what a finding's own severity does not override
         self.reported = {cls.code for cls in all_rules() if settings.enabled(cls.code)}
@@ -237,11 +238,15 @@ class Linter:
             return False
         if source.kind is not None:
             return True
-        try:
-            with open(source.path, "rb") as stream:
-                return formats.of_head(source.path, stream.read(formats.HEAD)).streamed
-        except OSError:
-            return True  # reading it says what is wrong
+        told = self._told_by_head.get(source.path)
+        if told is None:  # asked several times a file (refusal, splitting, cache, reading): read once
+            try:
+                with open(source.path, "rb") as stream:
+                    told = formats.of_head(source.path, stream.read(formats.HEAD)).streamed
+            except OSError:
+                told = True  # reading it says what is wrong
+            self._told_by_head[source.path] = told
+        return told
 
     def _lint_source(self, source: Source) -> FileResult:
         try:
