@@ -168,10 +168,9 @@ class CptlintItem(pytest.Item):
             return super().repr_failure(excinfo, style)
         mismatch = excinfo.value
         from cptlint.expectations import SIDECAR
-        from cptlint.formats import of_file
+        from cptlint.formats import of_head
 
-        kind = of_file(str(self.path), self.content.decode("utf-8", "replace"))
-        list_name = "expect: list" if kind.states_expectations else f"{SIDECAR} file ({self.path.name}{SIDECAR})"
+        list_name = "expect: list" if of_head(str(self.path), self.content).states_expectations else f"{SIDECAR} file ({self.path.name}{SIDECAR})"
         what = f"do not meet its {list_name}" if mismatch.stated else f"(it states no {list_name})"
         rows = [("missing", e.code, "-", e.pointer or "(anywhere)", "") for e in mismatch.missing]
         rows += [("unexpected", d.code, f"{d.line}:{d.column}", d.pointer or "/", d.message) for d in mismatch.unexpected]
