@@ -71,14 +71,17 @@ class CptlintServer(LanguageServer):
     def _linters(self, fixes: bool = False) -> Linters:
         return Linters(Resolver(None, **self.options), cache=False, excerpts=False, fixes=fixes)
 
+    def opened(self, uri: str):
+        """(the open document, the path of the file it is)."""
+        return self.workspace.get_text_document(uri), to_fs_path(uri) or uri
+
     def lint(self, uri: str) -> None:
         """Publish the document's findings now; a configuration that cannot be read is one
         message to the user, and any failure of cptlint's own is logged, never raised."""
         from cptlint.expectations import SIDECAR
 
         self.pending.pop(uri, None)
-        document = self.workspace.get_text_document(uri)
-        path = to_fs_path(uri) or uri
+        document, path = self.opened(uri)
         if path.endswith(SIDECAR):
             return  # a claim fixture's expectations: completed and hovered, not linted
         try:
@@ -108,11 +111,10 @@ class CptlintServer(LanguageServer):
         from cptlint.loader import LineMap
         from cptlint.runner import Runner
 
-        document = self.workspace.get_text_document(uri)
-        path = to_fs_path(uri) or uri
+        document, path = self.opened(uri)
         text = document.source
         linters = self.fixing
-        [result] = Runner(linters).results([Source(path, lambda: text.encode("utf-8", "surrogatepass"))], keep_documents=True)
+        [result] = Runner(linters).results([_source(path, text)], keep_documents=True)
         doc, linter = result.doc, linters(path)
         commented = doc is not None and formats.of_kind(doc.kind).line_comments
         lines = LineMap(text)
@@ -149,16 +151,19 @@ class CptlintServer(LanguageServer):
         """The document with its safe fixes applied, or None when they change nothing."""
         from cptlint.fixer import fix
 
-        document = self.workspace.get_text_document(uri)
-        path = to_fs_path(uri) or uri
-        text = document.source
-        result = fix(self.fixing, [Source(path, lambda: text.encode("utf-8", "surrogatepass"))])
+        document, path = self.opened(uri)
+        result = fix(self.fixing, [_source(path, document.source)])
         edited = result.files.get(path)
         return edited.text if edited is not None else None
 
 
 def findings(linters: Linters, path: str, text: str):
-    return linters(path).run([Source(path, lambda: text.encode("utf-8", "surrogatepass"))]).diagnostics
+    return linters(path).run([_source(path, text)]).diagnostics
+
+
+def _source(path: str, text: str) -> Source:
+    """The editor's text of the file at path, to lint as that file."""
+    return Source(path, lambda: text.encode("utf-8", "surrogatepass"))
 
 
 def diagnostic(found, document) -> types.Diagnostic:
@@ -341,7 +346,7 @@ def completion(ls: CptlintServer, params: types.CompletionParams) -> types.Compl
         named = _NAMES_AT.match(line)
         if named is not None:
             try:
-                policy = ls.linters(to_fs_path(uri) or uri).policy
+                policy = ls.linters(ls.opened(uri)[1]).policy
             except Exception:
                 log.exception("cptlint could not read the rules data for %s", uri)
                 return types.CompletionList(is_incomplete=False, items=[])
