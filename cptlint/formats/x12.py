@@ -101,11 +101,8 @@ class _Reader:
         self.encounters: list[dict] = []
         self.placed: list[_Placed] = []
 
-    def span(self, piece) -> Span:
-        return _span(self.lines, piece)
-
     def problem(self, code: str, message: str, piece) -> None:
-        self.doc.problems.append(Problem(code, message, span=self.span(piece)))
+        self.doc.problems.append(Problem(code, message, span=_span(self.lines, piece)))
 
 
 def _span(lines: LineMap, piece: Element) -> Span:
@@ -128,8 +125,9 @@ class _Placed:
     def piece(self, rest: tuple) -> Element:
         clm = self.claim.clm
         name = rest[0] if rest else None
-        if name == "services" and len(rest) > 1 and isinstance(rest[1], int) and rest[1] < len(self.lines):
-            return self.service(self.lines[rest[1]], rest[2:])
+        line = _nth(self.lines, rest[1:]) if name == "services" else None
+        if line is not None:
+            return self.service(line, rest[2:])
         found = {
             "id": lambda: clm.get(1),
             "date": lambda: self.date,
@@ -143,10 +141,7 @@ class _Placed:
         return (found() if found else None) or clm.whole
 
     def diagnosis(self, rest: tuple) -> Element | None:
-        diagnoses = self.claim.diagnoses
-        if rest and isinstance(rest[0], int) and rest[0] < len(diagnoses):
-            return diagnoses[rest[0]]
-        return self.claim.hi.whole if self.claim.hi is not None else None
+        return _nth(self.claim.diagnoses, rest) or (self.claim.hi.whole if self.claim.hi is not None else None)
 
     def service(self, line: dict, rest: tuple) -> Element:
         sv1: Segment = line["sv1"]
@@ -156,17 +151,20 @@ class _Placed:
             return composite[1]
         if name == "modifiers":
             modifiers = [piece for piece in composite[2:6] if piece.text]
-            index = rest[1] if len(rest) > 1 and isinstance(rest[1], int) else None
-            return modifiers[index] if index is not None and index < len(modifiers) else sv1.get(1) or sv1.whole
+            return _nth(modifiers, rest[1:]) or sv1.get(1) or sv1.whole
         if name == "units":
             return sv1.get(4) or sv1.whole
         if name == "diagnosis_pointers":
             pointers = [piece for piece in sv1.components(7, self.component) if piece.text]
-            index = rest[1] if len(rest) > 1 and isinstance(rest[1], int) else None
-            return pointers[index] if index is not None and index < len(pointers) else sv1.get(7) or Element(sv1.id, sv1.start, sv1.start + len(sv1.id))
+            return _nth(pointers, rest[1:]) or sv1.get(7) or Element(sv1.id, sv1.start, sv1.start + len(sv1.id))
         if name == "provider" and line.get("rendering"):
             return _provider_piece(line["rendering"], rest[1:]) or sv1.whole
         return sv1.whole
+
+
+def _nth(found: list, rest: tuple):
+    """The member of found that rest names first, by its index; None where it names none."""
+    return found[rest[0]] if rest and isinstance(rest[0], int) and 0 <= rest[0] < len(found) else None
 
 
 def _patient_piece(context: dict) -> Element | None:
