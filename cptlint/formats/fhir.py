@@ -185,6 +185,16 @@ def _is_integer(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _coded_in(codings: list[tuple[int, dict]], systems: frozenset) -> tuple[int, dict] | None:
+    """(index, coding) of the first coding in one of systems, or None."""
+    return next(((i, c) for i, c in codings if c.get("system") in systems), None)
+
+
+def _systems(codings: list[tuple[int, dict]]) -> str:
+    """The code systems of codings, as a finding names them."""
+    return ", ".join(sorted({str(c.get("system")) for _, c in codings})) or "no coding"
+
+
 def _codings(concept) -> list[tuple[int, dict]]:
     return _pairs(concept.get("coding")) if isinstance(concept, dict) else []
 
@@ -269,9 +279,9 @@ def _diagnoses(reader: _Reader, at: tuple, resource: dict):
     for i, entry in _list(reader, resource, at, "diagnosis"):
         here = at + ("diagnosis", i, "diagnosisCodeableConcept")
         codings = _codings(entry.get("diagnosisCodeableConcept"))
-        chosen = next(((j, c) for j, c in codings if c.get("system") in ICD10CM), None)
+        chosen = _coded_in(codings, ICD10CM)
         if chosen is None:
-            nine = next(((j, c) for j, c in codings if c.get("system") in ICD9CM), None)
+            nine = _coded_in(codings, ICD9CM)
             if nine is not None:
                 icd9 = icd9 or here + ("coding", nine[0], "system")
                 continue
@@ -379,9 +389,9 @@ def _is_medicare(resource: dict) -> bool:
 
 def _service(reader, ours, resource_at, at, item, by_sequence, team, resource) -> dict | None:
     codings = _codings(item.get("productOrService"))
-    chosen = next(((j, c) for j, c in codings if c.get("system") in PROCEDURE_SYSTEMS), None)
+    chosen = _coded_in(codings, PROCEDURE_SYSTEMS)
     if chosen is None:
-        systems = ", ".join(sorted({str(c.get("system")) for _, c in codings})) or "no coding"
+        systems = _systems(codings)
         reader.problem("SCH008", f"item {_sequence(item) or '?'}'s productOrService has no CPT or HCPCS coding ({systems}): the line is not read", at + ("productOrService",))
         return None
     quantity = item.get("quantity")
@@ -396,9 +406,9 @@ def _service(reader, ours, resource_at, at, item, by_sequence, team, resource) -
     modifiers = []
     for m, modifier in _list(reader, item, at, "modifier"):
         found = _codings(modifier)
-        known = next(((k, c) for k, c in found if c.get("system") in PROCEDURE_SYSTEMS), None)
+        known = _coded_in(found, PROCEDURE_SYSTEMS)
         if known is None:
-            systems = ", ".join(sorted({str(c.get("system")) for _, c in found})) or "no coding"
+            systems = _systems(found)
             reader.problem("SCH008", f"modifier[{m}] is not coded in CPT or HCPCS ({systems}): it is not read", at + ("modifier", m))
             continue
         reader.place(ours + ("modifiers", len(modifiers)), at + ("modifier", m, "coding", known[0], "code"))
