@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from cptlint import __version__
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 SEVERITIES = ("error", "warning", "info")
+ENGINES = ("local", "dask")
 ECHO_PIECES = 1000  # a streamed report is written this many pieces (findings) at a time
 
 
@@ -64,6 +66,9 @@ def main() -> None:
 @click.option("--stdin-filename", help="The name of the file read from '-' (for its format and per-file ignores).")
 @click.option("--no-cache", is_flag=True, help="Lint every file, even those unchanged since the last run.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for many files.  [default: the machine's cores]")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True, help="Where files are checked: worker processes here, or a Dask cluster (the dask extra).")
+@click.option("--scheduler", metavar="ADDRESS", help="With --engine dask: the scheduler to use (tcp://host:8786).  [default: a local cluster]")
+@click.option("--workers", type=click.IntRange(min=1), help="With --engine dask and no --scheduler: the local cluster's worker processes.  [default: the machine's cores]")
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place (with '-': print the fixed document).")
 @click.option("--diff", is_flag=True, help="Print the diff --fix would apply, write nothing; exit 1 if there is one.")
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply the fixes that need a person's judgement.")
@@ -72,7 +77,7 @@ def main() -> None:
 @click.option("--days-across-files", is_flag=True, help="Join a patient's day across the files of the run (default: within each file).")
 @click.option("--show-settings", is_flag=True, help="Print the settings each named file (or the current directory) is linted with, and where they come from.")
 @click.option("--show-files", is_flag=True, help="List the files the run would lint, and lint nothing.")
-def check(paths, output_format, output, select, extend_select, ignore, payer, config_path, fail_on, exit_zero, statistics, quiet, stdin_filename, no_cache, jobs, fix, diff, unsafe_fixes, baseline_path, write_baseline_path, days_across_files, show_settings, show_files) -> None:
+def check(paths, output_format, output, select, extend_select, ignore, payer, config_path, fail_on, exit_zero, statistics, quiet, stdin_filename, no_cache, jobs, engine, scheduler, workers, fix, diff, unsafe_fixes, baseline_path, write_baseline_path, days_across_files, show_settings, show_files) -> None:
     """Lint encounter files and directories (default: the current directory)."""
     from cptlint import baseline
     from cptlint.config import ConfigError, Resolver
@@ -98,7 +103,7 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
             days_across_files=True if days_across_files else None,
         )
         excerpts = output_format == "text" and not (quiet or statistics)
-        linter_for = Linters(resolver, cache=not no_cache, excerpts=excerpts, fixes=fix or diff)
+        linter_for = Linters(resolver, cache=not no_cache, excerpts=excerpts, fixes=fix or diff, stable_ids=engine == "dask")
         linter_for(str(Path.cwd() / "-"))  # the current directory's configuration: a mistake in it stops the run now
         known = baseline.read(baseline_path) if baseline_path else None
     except (ConfigError, PolicyError, baseline.BaselineError) as err:
@@ -124,7 +129,8 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
             fixed = apply_fixes(linter_for, sources, unsafe=unsafe_fixes)
             run = fixed.run
         else:
-            run = Runner(linter_for).run(sources, jobs or os.cpu_count() or 1, _progress_bar())
+            with _workers(engine, jobs, scheduler, workers) as (chosen, progress):
+                run = Runner(linter_for).run(sources, chosen, progress)
     except (InternalError, ConfigError, PolicyError) as err:
         _fail(str(err))
     settings = resolver.default
@@ -170,6 +176,28 @@ def check(paths, output_format, output, select, extend_select, ignore, payer, co
     sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
 
 
+@contextmanager
+def _workers(engine: str, jobs: int | None, scheduler: str | None, workers: int | None):
+    """The workers a run checks files on, processes here (--jobs) or a Dask cluster's, and what
+    shows its progress on a terminal (files read; a cluster's tasks done)."""
+    if engine != "dask":
+        if scheduler or workers:
+            _fail("--scheduler and --workers choose a Dask cluster: use them with --engine dask")
+        from cptlint.parallel import Processes
+
+        yield Processes(jobs or os.cpu_count() or 1), _progress_bar()
+        return
+    if jobs:
+        _fail("--jobs counts local worker processes: with --engine dask, say --workers")
+    from cptlint.lake.dask import EngineError, cluster
+
+    try:
+        with cluster(scheduler, workers, _progress_bar(unit="tasks")) as chosen:
+            yield chosen, None
+    except EngineError as err:
+        _fail(str(err))
+
+
 def _show_settings(resolver, paths) -> None:
     """Each file's resolved settings, as ruff --show-settings prints them."""
     from dataclasses import fields
@@ -191,8 +219,9 @@ def _shown(value) -> str:
     return str(value)
 
 
-def _progress_bar(after: float = 2.0):
-    """A count of files on stderr, for runs longer than a couple of seconds on a terminal."""
+def _progress_bar(after: float = 2.0, unit: str = "files"):
+    """A count of files (or a cluster's tasks) on stderr, for runs longer than a couple of
+    seconds on a terminal."""
     import time
 
     if not sys.stderr.isatty():
@@ -204,7 +233,7 @@ def _progress_bar(after: float = 2.0):
             return
         of = "" if total is None else f" of {total:,}"
         end = "\r\033[K" if done == total else ""
-        click.echo(f"\rcptlint: {done:,}{of} files{end}", err=True, nl=False)
+        click.echo(f"\rcptlint: {done:,}{of} {unit}{end}", err=True, nl=False)
 
     return show
 

@@ -58,9 +58,14 @@ _HASH_IS_SHARED = sys.platform != "win32"
 
 def local_id(value) -> int:
     """An id of a key or text that only this run compares (an NDJSON file's own days and
-    encounter ids, never cached): the same in this process and its workers."""
+    encounter ids, never cached): the same in this process and its forked workers."""
     if _HASH_IS_SHARED:
         return hash(value)
+    return stable_id(value)
+
+
+def stable_id(value) -> int:
+    """local_id for workers that are not forked from this process (a Dask cluster's)."""
     return key_id(value) if isinstance(value, tuple) else text_id(value)
 
 

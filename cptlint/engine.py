@@ -22,7 +22,7 @@ from cptlint.formats import ndjson
 from cptlint.cache import Cache
 from cptlint.checks import Finding, Rule, all_rules
 from cptlint.config import ConfigError, Settings, matches
-from cptlint.days import day_key, ids_of, key_id, local_id, scope_of
+from cptlint.days import day_key, ids_of, key_id, local_id, scope_of, stable_id
 from cptlint.diagnostics import Diagnostic, Span, pointer_of
 from cptlint.memo import Remembered
 from cptlint.model import Day, Encounter, MappingRecord, build_encounter
@@ -100,11 +100,16 @@ class Linter:
     the policy data they read."""
 
     def __init__(
-        self, settings: Settings, policy: Policy | None = None, cache: bool = False, excerpts: bool = True, fixes: bool = True
+        self, settings: Settings, policy: Policy | None = None, cache: bool = False, excerpts: bool = True, fixes: bool = True,
+        stable_ids: bool = False,
     ):
         self.settings = settings
         self.excerpts = excerpts  # keep the flagged lines of streamed files, for the text format
         self.fixes = fixes  # keep the fixes findings propose (fix() always does)
+        # the ids of a streamed file's days and encounters, which workers not forked from this
+        # process (a Dask cluster's) must compute as it does
+        self.stable_ids = stable_ids
+        self.local_id = stable_id if stable_ids else local_id
         self.cache = Cache(settings.root, repr(settings)) if cache else None
         self.policy = policy or load_policy(
             settings.extend_rules, settings.mue_file, settings.ptp_files, store=self.cache, project=settings.root
@@ -143,9 +148,10 @@ class Linter:
 
     def run(self, sources, jobs: int = 1, progress=None):
         """Lint sources with this configuration alone (see runner.Runner for a run of many)."""
+        from cptlint.parallel import Processes
         from cptlint.runner import Runner
 
-        return Runner(lambda path: self).run(sources, jobs, progress)
+        return Runner(lambda path: self).run(sources, Processes(jobs), progress)
 
     def lint_paths(self, paths: list, jobs: int = 1):
         return self.run([file_source(p) for p in paths], jobs)
@@ -157,12 +163,17 @@ class Linter:
         self.fixes = True
         return fix(lambda path: self, sources, unsafe)
 
+    @property
+    def options(self) -> tuple:
+        """What a worker's Linter for another configuration is made with (parallel.py)."""
+        return (self.cache is not None, self.excerpts, self.fixes, self.stable_ids)
+
     def scope(self, path: str):
         return scope_of(self.settings, path)
 
     # ------------------------------------------------------------------------------ one file
 
-    def checked(self, source: Source, keep_documents: bool = False, jobs: int = 1) -> FileResult:
+    def checked(self, source: Source, keep_documents: bool = False, workers=None) -> FileResult:
         """One file read and checked, its days judged provisionally (days.py says when those
         findings stand). Unless its document is wanted, what is left is small: its findings, its
         days' ids and, when it has findings, its text for excerpts. A clean file's unchanged
@@ -170,11 +181,11 @@ class Linter:
         refused = self.refusal(source)
         if refused is not None:
             return self._unreadable(source.path, refused)
-        if jobs > 1 and self.streams(source):
+        if workers is not None and workers.shares_work and self.streams(source):
             from cptlint.parallel import worth_splitting, lint_split
 
             if worth_splitting(source):
-                return lint_split(self, source, jobs)
+                return lint_split(self, source, workers)
         cacheable = self.cache is not None and source.on_disk and not keep_documents and not self.streams(source)
         if cacheable:
             try:
@@ -297,6 +308,24 @@ class Linter:
         if typed is None or found:
             return None
         return build_encounter(doc, (record,), typed, self.policy.payers[typed.payer or self.settings.payer])
+
+    def record_checked(self, result: FileResult, path: str, text: str, number: int, record: int) -> Encounter | None:
+        """One NDJSON record's text read and checked, its findings placed in result; its
+        encounter, for the day rules, or None when it has none to give them (lake/)."""
+        doc, typed, found = self._read_record(path, text, number, record)
+        encounter = None
+        if typed is not None:
+            encounter = build_encounter(doc, (record,), typed, self.policy.payers[typed.payer or self.settings.payer])
+            self._check_encounter(encounter, found)
+        encounter_id = typed.id if typed is not None else _id_of(doc.root)
+        for problem in found:
+            self._add(result, doc, problem, encounter_id)
+        return encounter
+
+    def id_used_again(self, result: FileResult, text: str, number: int, record: int, encounter_id: str) -> None:
+        """SCH005 at an NDJSON record whose id an earlier record of the file has."""
+        doc = ndjson.load_record(result.path, text, number, record)
+        self._add(result, doc, _duplicate_id_problem(encounter_id, (record,)), encounter_id)
 
     def lint_file(self, path: str, content: bytes, kind: str | None = None, explicit: bool = True) -> FileResult:
         """explicit: named by the user; a file a directory walk found is skipped when it is
@@ -430,7 +459,7 @@ class Linter:
                 if not days_only:
                     self._check_encounter(encounter, found)
                     if typed.id is not None:
-                        result.id_digests.append(local_id(typed.id))
+                        result.id_digests.append(self.local_id(typed.id))
                         if across:
                             result.ids.append((typed.id, doc.span((record, "id")), (record, "id")))
                 previous_key, day_key_now = day_key_now, day_key(encounter, scope)
@@ -474,14 +503,14 @@ class Linter:
             ids = ids_of(key)
             result.day_ids.append(ids)
         else:
-            day = local_id(key)
+            day = self.local_id(key)
             ids = (day, day)  # the file's own day: no other file's schema failure reaches it
             result.run_days.append(day)
         self.judge_day(encounters, lambda owner: result, ids)
 
     def _run_id(self, key: tuple) -> int:
         """The id _judge_run gives the day of a run of lines."""
-        return ids_of(key)[0] if self.settings.days_across_files else local_id(key)
+        return ids_of(key)[0] if self.settings.days_across_files else self.local_id(key)
 
     def settle_lines(self, result: FileResult, lines_again) -> FileResult:
         """A streamed file read to its end: the days whose runs of lines are apart go to the
@@ -506,11 +535,10 @@ class Linter:
             record += 1
             text = raw.decode("utf-8", "surrogateescape").lstrip("\ufeff").rstrip("\r\n")
             encounter_id = _id_of(_json_or_none(text))
-            if encounter_id is None or local_id(encounter_id) not in digests:
+            if encounter_id is None or self.local_id(encounter_id) not in digests:
                 continue
             if encounter_id in seen:
-                doc = ndjson.load_record(result.path, text, number, record)
-                self._add(result, doc, _duplicate_id_problem(encounter_id, (record,)), encounter_id)
+                self.id_used_again(result, text, number, record, encounter_id)
             seen.add(encounter_id)
 
     def _spill(self, result: FileResult) -> None:
@@ -638,6 +666,12 @@ def _guarded(path: str, check, *args):
         return check(*args)
     except Exception as err:  # a bug in cptlint, not in the file: say which file
         raise InternalError(f"internal error while checking {path}: {type(err).__name__}: {err}") from err
+
+
+def made(settings: Settings, options: tuple) -> Linter:
+    """A Linter for settings made with the options (Linter.options) of another."""
+    cache, excerpts, fixes, stable_ids = options
+    return Linter(settings, cache=cache, excerpts=excerpts, fixes=fixes, stable_ids=stable_ids)
 
 
 def file_source(path) -> Source:

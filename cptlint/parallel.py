@@ -1,24 +1,54 @@
-"""Worker processes: many files checked a chunk at a time, and a long NDJSON file in pieces.
+"""Workers: many files checked a chunk at a time, and a long NDJSON file in pieces.
 
-Each worker keeps a Linter per configuration it is sent, made once. Results come back in the
-order the files were given, so a run's output is the same with any number of jobs.
+The workers are processes forked on this machine (Processes, --jobs) or a Dask cluster's
+(lake/dask.py, --engine dask): anything with a count and a concurrent.futures executor. Each
+task carries the options its linter is made with, and each worker keeps a Linter per
+configuration it is sent, made once. Results come back in the order the files were given, so a
+run's output is the same with any number of workers on any engine.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from itertools import islice
 from typing import NamedTuple
 
 from cptlint import formats
-from cptlint.engine import BOM, FileResult, Linter, Source, _guarded
+from cptlint.engine import BOM, FileResult, Linter, Source, _guarded, made
 
+PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
 SPLIT_MIN_BYTES = 4 << 20  # an NDJSON file this long is split over the worker processes
 PIECE_MAX_BYTES = 4 << 20  # and in pieces no longer than this: a piece's findings are held until it is done, and
 # the last piece to finish runs alone while the other workers wait (half a piece, on average)
 CHUNK_FILES = 100  # files a worker is sent at once
 CHUNKS_AHEAD = 4  # chunks sent ahead per worker: enough to keep it busy, few enough to keep memory flat
+
+
+class Processes(NamedTuple):
+    """count worker processes forked on this machine (--jobs)."""
+
+    count: int
+
+    @property
+    def shares_work(self) -> bool:
+        return self.count > 1
+
+    @property
+    def min_files(self) -> int:
+        return PARALLEL_MIN_FILES
+
+    def executor(self):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        return ProcessPoolExecutor(self.count, mp_context=context)
+
+
+ONE_PROCESS = Processes(1)
 
 
 class Piece(NamedTuple):
@@ -40,13 +70,13 @@ def batched(items, size: int):
         yield chunk
 
 
-def checked_in_workers(sources, settings_of, check_here, jobs: int, keep_documents: bool, options: tuple):
-    """(source, result) for every source, in order: runs of CHUNK_FILES files on disk in worker
-    processes, a few runs ahead of the one being read back so that what is in flight stays
+def checked_in_workers(sources, settings_of, check_here, workers, keep_documents: bool, options: tuple):
+    """(source, result) for every source, in order: runs of CHUNK_FILES files on disk in the
+    workers, a few runs ahead of the one being read back so that what is in flight stays
     small; a run holding standard input or a long NDJSON file (split instead) is checked here,
-    by check_here(source), in its turn. settings_of(path): a file's settings; options: (cache,
-    excerpts, fixes), as the workers' linters are made."""
-    with pool(jobs, options) as workers:
+    by check_here(source), in its turn. settings_of(path): a file's settings; options: what
+    the workers' linters are made with (Linter.options)."""
+    with workers.executor() as executor:
         chunks = batched(sources, CHUNK_FILES)
         pending: deque = deque()
 
@@ -58,11 +88,11 @@ def checked_in_workers(sources, settings_of, check_here, jobs: int, keep_documen
                 settings = [settings_of(s.path) for s in chunk]
                 distinct = list(dict.fromkeys(settings))
                 items = [(s.path, s.kind, distinct.index(one)) for s, one in zip(chunk, settings)]
-                pending.append((chunk, workers.submit(_check_chunk, distinct, items, keep_documents)))
+                pending.append((chunk, executor.submit(_check_chunk, options, distinct, items, keep_documents)))
             else:
                 pending.append((chunk, None))
 
-        for _ in range(jobs * CHUNKS_AHEAD):
+        for _ in range(workers.count * CHUNKS_AHEAD):
             send_next()
         while pending:
             chunk, future = pending.popleft()
@@ -74,35 +104,19 @@ def checked_in_workers(sources, settings_of, check_here, jobs: int, keep_documen
             yield from zip(chunk, results)
 
 
-def pool(jobs: int, options: tuple):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=options)
+_made = threading.local()  # a worker's linters, by (settings, options); a Dask worker may run tasks in threads
 
 
-_options: tuple = ()
-_linters: dict = {}
-
-
-def _start_worker(*options) -> None:
-    global _options
-    _options = options
-    _linters.clear()
-
-
-def _linter(settings) -> Linter:
-    linter = _linters.get(settings)
+def _linter(settings, options: tuple) -> Linter:
+    linters = _made.__dict__.setdefault("linters", {})
+    linter = linters.get((settings, options))
     if linter is None:
-        cache, excerpts, fixes = _options
-        linter = _linters[settings] = Linter(settings, cache=cache, excerpts=excerpts, fixes=fixes)
+        linter = linters[settings, options] = made(settings, options)
     return linter
 
 
-def _check_chunk(settings: list, items: list, keep_documents: bool) -> list[FileResult]:
-    return [_linter(settings[index]).checked(Source(path, kind=kind), keep_documents) for path, kind, index in items]
+def _check_chunk(options: tuple, settings: list, items: list, keep_documents: bool) -> list[FileResult]:
+    return [_linter(settings[index], options).checked(Source(path, kind=kind), keep_documents) for path, kind, index in items]
 
 
 def worth_splitting(source: Source) -> bool:
@@ -114,18 +128,17 @@ def worth_splitting(source: Source) -> bool:
         return False
 
 
-def lint_split(linter: Linter, source: Source, jobs: int) -> FileResult:
-    """A long NDJSON file in pieces, a worker process each. The days a piece leaves open (its
+def lint_split(linter: Linter, source: Source, workers) -> FileResult:
+    """A long NDJSON file in pieces, a worker each. The days a piece leaves open (its
     first and last, which may cross into its neighbours) are joined where they touch and judged
     here over just those lines, so the findings are those of one pass."""
-    pieces, records = _pieces(source.path, max(jobs * 4, os.path.getsize(source.path) // PIECE_MAX_BYTES))
+    pieces, records = _pieces(source.path, max(workers.count * 4, os.path.getsize(source.path) // PIECE_MAX_BYTES))
     if len(pieces) < 2 or not records:  # nothing to share out (a file without records says so whole)
         return linter.checked(source)
     result = FileResult(source.path, ignored=linter.settings.ignored_in_file(source.path))
     open_days = []
-    options = (linter.cache is not None, linter.excerpts, linter.fixes)
-    with pool(jobs, options) as workers:
-        for part in workers.map(_lint_piece, [(linter.settings, source.path, piece) for piece in pieces]):
+    with workers.executor() as executor:
+        for part in executor.map(_lint_piece, [(linter.options, linter.settings, source.path, piece) for piece in pieces]):
             _take(result, part)
             open_days.extend(part.open_days)
             linter._spill(result)
@@ -194,7 +207,7 @@ def _joined(ranges) -> list[tuple[int, int, int, int]]:
 
 
 def _lint_piece(task: tuple) -> FileResult:
-    settings, path, piece = task
+    options, settings, path, piece = task
     with open(path, "rb") as stream:
         stream.seek(piece.start)
-        return _guarded(path, _linter(settings)._lint_lines, path, _lines_until(stream, piece.end), piece)
+        return _guarded(path, _linter(settings, options)._lint_lines, path, _lines_until(stream, piece.end), piece)

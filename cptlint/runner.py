@@ -11,11 +11,10 @@ from __future__ import annotations
 from itertools import chain, islice
 
 from cptlint.days import judge_shared_days
-from cptlint.engine import Linter, file_source
-from cptlint.parallel import checked_in_workers, worth_splitting
+from cptlint.engine import Linter, file_source, made
+from cptlint.parallel import ONE_PROCESS, checked_in_workers, worth_splitting
 from cptlint.store import DiskStore, MemoryStore, Run
 
-PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
 SPILL_MIN_FILES = 200  # a run of this many files, or with a long NDJSON file, keeps its findings on disk
 
 
@@ -28,17 +27,16 @@ PARTIAL_RUN = (
 class Linters:
     """The Linter of each file's configuration (config.Resolver), each made once."""
 
-    def __init__(self, resolver, cache: bool = False, excerpts: bool = True, fixes: bool = True):
+    def __init__(self, resolver, cache: bool = False, excerpts: bool = True, fixes: bool = True, stable_ids: bool = False):
         self.resolver = resolver
-        self.options = (cache, excerpts, fixes)
+        self.options = (cache, excerpts, fixes, stable_ids)
         self.by_settings: dict = {}
 
     def __call__(self, path: str) -> Linter:
         settings = self.resolver.settings_for(path)
         linter = self.by_settings.get(settings)
         if linter is None:
-            cache, excerpts, fixes = self.options
-            linter = self.by_settings[settings] = Linter(settings, cache=cache, excerpts=excerpts, fixes=fixes)
+            linter = self.by_settings[settings] = made(settings, self.options)
         return linter
 
 
@@ -46,13 +44,14 @@ class Runner:
     def __init__(self, linter_for):
         self.linter_for = linter_for  # path -> the Linter of its configuration
 
-    def run(self, sources, jobs: int = 1, progress=None) -> Run:
-        """Lint sources (any iterable: a large run is read as it is walked)."""
+    def run(self, sources, workers=ONE_PROCESS, progress=None) -> Run:
+        """Lint sources (any iterable: a large run is read as it is walked) on workers
+        (parallel.Processes, or a Dask cluster's)."""
         head, sources = _peek(sources, SPILL_MIN_FILES)
         on_disk = len(head) >= SPILL_MIN_FILES or any(worth_splitting(s) for s in head)
         store = DiskStore(file_source) if on_disk else MemoryStore()
         named: list = []
-        self._lint_into(store, self._noting_named(sources, named), jobs, progress, sink=store.spill if on_disk else None)
+        self._lint_into(store, self._noting_named(sources, named), workers, progress, sink=store.spill if on_disk else None)
         run = store.run()
         if named:
             run.notes = (PARTIAL_RUN,)
@@ -70,23 +69,22 @@ class Runner:
         """The results of the files with findings, day rules included, in the order of sources;
         with keep_documents, every file's result and document (fixes need them)."""
         store = MemoryStore()
-        self._lint_into(store, sources, 1, None, keep=keep_documents)
+        self._lint_into(store, sources, ONE_PROCESS, None, keep=keep_documents)
         return store.results
 
-    def _lint_into(self, store, sources, jobs: int, progress, keep: bool = False, sink=None) -> None:
+    def _lint_into(self, store, sources, workers, progress, keep: bool = False, sink=None) -> None:
         """progress(done, total) hears how far the first pass is; total is None until the last
         file is known."""
-        head, sources = _peek(sources, PARALLEL_MIN_FILES)
+        head, sources = _peek(sources, workers.min_files)
         progress = progress or (lambda done, total: None)
-        total = len(head) if len(head) < PARALLEL_MIN_FILES else None
-        if jobs > 1 and total is None:
+        total = len(head) if len(head) < workers.min_files else None
+        if workers.shares_work and len(head) >= workers.min_files:
             linter = self.linter_for(head[0].path)
-            options = (linter.cache is not None, linter.excerpts, linter.fixes)
             checked = checked_in_workers(
-                sources, lambda path: self.linter_for(path).settings, lambda s: self._checked(s, keep, jobs, sink), jobs, keep, options
+                sources, lambda path: self.linter_for(path).settings, lambda s: self._checked(s, keep, workers, sink), workers, keep, linter.options
             )
         else:
-            checked = ((source, self._checked(source, keep, jobs, sink)) for source in sources)
+            checked = ((source, self._checked(source, keep, workers, sink)) for source in sources)
         done = 0
         first_with: dict = {}  # (scope, id) -> the file that used it first (days across files)
         for done, (source, result) in enumerate(checked, start=1):
@@ -109,11 +107,11 @@ class Runner:
                 linter.used_elsewhere(result, first, encounter_id, span, parts)
         result.ids = []
 
-    def _checked(self, source, keep: bool, jobs: int, sink):
+    def _checked(self, source, keep: bool, workers, sink):
         linter = self.linter_for(source.path)
         linter.sink = sink
         try:
-            return linter.checked(source, keep, jobs)
+            return linter.checked(source, keep, workers)
         finally:
             linter.sink = None
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cptlint.cli import main
-from cptlint.runner import PARALLEL_MIN_FILES
+from cptlint.parallel import PARALLEL_MIN_FILES
 from tests.conftest import CLEAN_VISIT
 
 

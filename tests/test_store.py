@@ -51,7 +51,7 @@ def _report(*args, stdin=None):
 def test_a_run_on_disk_reports_what_a_run_in_memory_does(corpus, monkeypatch, output_format, jobs):
     stdin = CLEAN_VISIT.replace("ENC-1", "ENC-IN").replace("P-1", "P-3").replace("units: 1\n", "units: 3\n")
     args = ("-j", jobs, "--format", output_format, "visits", "-", "--stdin-filename", "visits/in.yaml")
-    monkeypatch.setattr(cptlint.runner, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(cptlint.parallel, "PARALLEL_MIN_FILES", 2)
     monkeypatch.setattr(cptlint.parallel, "CHUNK_FILES", 3)  # many chunks in flight, read back in order
     in_memory = _report(*args, stdin=stdin)
 
