@@ -1,7 +1,9 @@
 """Benchmark cptlint against the tools people would otherwise run, as ratios in one run.
 
-    python bench/bench.py                 # 2,000 and 20,000 files, one file, 1,000,000 NDJSON lines
-    python bench/bench.py --quick         # 500 and 5,000 files, 100,000 lines: a smoke run
+    python bench/bench.py                 # 2,000 and 20,000 files, one file, 1,000,000 NDJSON lines,
+                                          # and the lake: 10,000,000 lines on a local Dask cluster
+    python bench/bench.py --quick         # 500 and 5,000 files, 100,000 lines, a 1,000,000-line lake
+    python bench/bench.py --lake-only     # the lake alone
 
 Peers (installed on demand with pip into the running environment when missing): check-jsonschema
 (schema only, against cptlint's own schema), yamllint, a bare parse with PyYAML's C loader, and for
@@ -173,6 +175,24 @@ with open(sys.argv[1]) as f:
         pass
 """
 
+# The lake: cptlint check --engine dask against a running local cluster of argv[1] workers (one
+# thread each, as `--workers` makes them), started before the clock, as a real cluster is up
+# before a run. Prints the run's seconds, the client's peak MB and the largest worker's.
+LAKE = """
+import resource, subprocess, sys, time
+from distributed import Client, LocalCluster
+workers, cptlint, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+if __name__ == "__main__":
+    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=":0", silence_logs=50) as cluster, Client(cluster) as client:
+        started = time.perf_counter()
+        command = [cptlint, "check", "--engine", "dask", "--scheduler", cluster.scheduler_address, "--format", "json", "--no-cache", path]
+        subprocess.run(command, stdout=subprocess.DEVNULL, check=False)
+        seconds = time.perf_counter() - started
+        client_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        worker_peak = max(client.run(lambda: __import__("resource").getrusage(0).ru_maxrss).values())
+        print(seconds, client_peak / 1024, worker_peak / 1024)
+"""
+
 JSON_LINES = """
 import json, sys
 with open(sys.argv[1], "rb") as f:
@@ -182,17 +202,65 @@ with open(sys.argv[1], "rb") as f:
 """
 
 
+def lake(root: Path, count: int, cptlint: list[str]) -> list[tuple[str, float, str]]:
+    """count NDJSON lines (the long file's kind, one in five with a finding): one machine
+    (`--jobs`, its cores) against a local Dask cluster of 1 and of 2 workers, once each (a run
+    takes minutes). From the two cluster runs, time = serial + parallel / workers: the serial
+    part is the client's (reading the pieces' findings back, the report), the parallel part the
+    workers', which is what 8 or 64 workers would share."""
+    if subprocess.run([PYTHON, "-c", "import distributed, pyarrow"], capture_output=True).returncode != 0:
+        subprocess.run([PYTHON, "-m", "pip", "install", "-q", "-e", f"{REPO}[dask]"], check=True)
+    path, script = root / "lake.ndjson", root / "lake.py"
+    generate_lines(path, count)
+    script.write_text(LAKE)
+    ((local, local_peak),) = timed([[*cptlint, str(path)]], 1)
+    print(f"{f'cptlint, {count:,} lines, one machine':<46} {local:8.3f} s {local_peak:8.1f} MB", file=sys.stderr)
+    runs = {}
+    for workers in (1, 2):
+        out = subprocess.run([PYTHON, str(script), str(workers), cptlint[0], str(path)], capture_output=True, text=True, check=True)
+        runs[workers] = seconds, client_peak, worker_peak = tuple(map(float, out.stdout.split()))
+        label = f"cptlint, {count:,} lines, Dask {workers} worker{'s' if workers > 1 else ''}"
+        print(f"{label:<46} {seconds:8.3f} s {client_peak:8.1f} MB client, {worker_peak:.1f} MB a worker", file=sys.stderr)
+    one, two = runs[1][0], runs[2][0]
+    parallel = 2 * (one - two)
+    serial = one - parallel
+    path.unlink()
+    return [
+        (f"lake, {count:,} lines: one machine / Dask 2 workers", local / two, "—"),
+        ("lake: lines a second per worker (1 worker)", count / one, "—"),
+        ("lake: serial (client) s, from 1 and 2 workers", serial, "—"),
+        ("lake: 8 workers would take s", serial + parallel / 8, "—"),
+        ("lake: 64 workers would take s", serial + parallel / 64, "—"),
+        ("lake: peak MB of a worker", max(runs[1][2], runs[2][2]), "—"),
+        ("lake: peak MB of the client", max(runs[1][1], runs[2][1]), "—"),
+    ]
+
+
+def report(ratios: list[tuple[str, float, str]], repeat: int) -> None:
+    print()
+    print(f"{'measure':<52} {'ratio':>8}  target")
+    for label, value, target in ratios:
+        print(f"{label:<52} {value:8.2f}  {target}")
+    print(f"\n(medians of {repeat} runs taking turns, NDJSON of 2, the lake of 1; {os.cpu_count()} cores; Python {sys.version.split()[0]})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller corpora, for a smoke run")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", default=None, help="passed to cptlint --jobs (default: its own)")
+    parser.add_argument("--lake-only", action="store_true", help="only the lake (NDJSON on a local Dask cluster)")
     args = parser.parse_args()
     small, large, lines = (500, 5_000, 100_000) if args.quick else (2_000, 20_000, 1_000_000)
     claims = 2_500 if args.quick else 10_000
+    lake_lines = 1_000_000 if args.quick else 10_000_000
     cptlint = [tool("cptlint", "-e", str(REPO)), "check", "--format", "json", "--no-cache"]
     if args.jobs:
         cptlint += ["--jobs", args.jobs]
+    if args.lake_only:
+        with tempfile.TemporaryDirectory(prefix="cptlint-bench-") as scratch:
+            report(lake(Path(scratch), lake_lines, cptlint), 1)
+        return
     check_jsonschema = tool("check-jsonschema", "check-jsonschema")
     yamllint = tool("yamllint", "yamllint")
     if subprocess.run([PYTHON, "-c", "import yaml"], capture_output=True).returncode != 0:
@@ -273,6 +341,7 @@ def main() -> None:
                 (f"cptlint, {claims // 4:,} claims 837P", [*cptlint, str(quarter_file)]),
             ]
         )
+        lake_ratios = lake(root, lake_lines, cptlint)
 
     peak = {label: mb for label, _, mb in rows}
     ratios = [
@@ -294,12 +363,9 @@ def main() -> None:
             "flat",
         ),
         (f"{small} files: second cached run / uncached", warm / ours, "—"),
+        *lake_ratios,
     ]
-    print()
-    print(f"{'measure':<52} {'ratio':>8}  target")
-    for label, value, target in ratios:
-        print(f"{label:<52} {value:8.2f}  {target}")
-    print(f"\n(medians of {args.repeat} runs taking turns, NDJSON of 2; {os.cpu_count()} cores; Python {sys.version.split()[0]})")
+    report(ratios, args.repeat)
 
 
 if __name__ == "__main__":

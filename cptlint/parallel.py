@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import deque
+from contextlib import contextmanager
 from itertools import islice
 from typing import NamedTuple
 
@@ -88,7 +89,7 @@ def checked_in_workers(sources, settings_of, check_here, workers, keep_documents
                 settings = [settings_of(s.path) for s in chunk]
                 distinct = list(dict.fromkeys(settings))
                 items = [(s.path, s.kind, distinct.index(one)) for s, one in zip(chunk, settings)]
-                pending.append((chunk, executor.submit(_check_chunk, options, distinct, items, keep_documents)))
+                pending.append((chunk, executor.submit(_check_chunk, options, os.getcwd(), distinct, items, keep_documents)))
             else:
                 pending.append((chunk, None))
 
@@ -105,6 +106,18 @@ def checked_in_workers(sources, settings_of, check_here, workers, keep_documents
 
 
 _made = threading.local()  # a worker's linters, by (settings, options); a Dask worker may run tasks in threads
+_FOLDER = threading.Lock()
+
+
+@contextmanager
+def _in(folder: str):
+    """A task's files are named from the folder the run began in; a worker started elsewhere
+    (a Dask cluster's) works from there. The folder is the process's: its tasks take turns
+    (cptlint holds the interpreter lock anyway; a cluster scales by processes)."""
+    with _FOLDER:
+        if os.getcwd() != folder:
+            os.chdir(folder)
+        yield
 
 
 def _linter(settings, options: tuple) -> Linter:
@@ -115,8 +128,9 @@ def _linter(settings, options: tuple) -> Linter:
     return linter
 
 
-def _check_chunk(options: tuple, settings: list, items: list, keep_documents: bool) -> list[FileResult]:
-    return [_linter(settings[index], options).checked(Source(path, kind=kind), keep_documents) for path, kind, index in items]
+def _check_chunk(options: tuple, folder: str, settings: list, items: list, keep_documents: bool) -> list[FileResult]:
+    with _in(folder):
+        return [_linter(settings[index], options).checked(Source(path, kind=kind), keep_documents) for path, kind, index in items]
 
 
 def worth_splitting(source: Source) -> bool:
@@ -138,7 +152,8 @@ def lint_split(linter: Linter, source: Source, workers) -> FileResult:
     result = FileResult(source.path, ignored=linter.settings.ignored_in_file(source.path))
     open_days = []
     with workers.executor() as executor:
-        for part in executor.map(_lint_piece, [(linter.options, linter.settings, source.path, piece) for piece in pieces]):
+        tasks = [(linter.options, os.getcwd(), linter.settings, source.path, piece) for piece in pieces]
+        for part in executor.map(_lint_piece, tasks):
             _take(result, part)
             open_days.extend(part.open_days)
             linter._spill(result)
@@ -207,7 +222,7 @@ def _joined(ranges) -> list[tuple[int, int, int, int]]:
 
 
 def _lint_piece(task: tuple) -> FileResult:
-    options, settings, path, piece = task
-    with open(path, "rb") as stream:
+    options, folder, settings, path, piece = task
+    with _in(folder), open(path, "rb") as stream:
         stream.seek(piece.start)
         return _guarded(path, _linter(settings, options)._lint_lines, path, _lines_until(stream, piece.end), piece)

@@ -101,11 +101,11 @@ def cluster(scheduler: str | None = None, workers: int | None = None, progress=N
         if scheduler is None:
             local = distributed.LocalCluster(
                 n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=logging.ERROR,
+                dashboard_address=":0", silence_logs=logging.ERROR,
             )
-            client = distributed.Client(local)
+            client = distributed.Client(local, direct_to_workers=True)
         else:
-            client = distributed.Client(scheduler, timeout=CONNECT_SECONDS)
+            client = distributed.Client(scheduler, timeout=CONNECT_SECONDS, direct_to_workers=True)
             client.wait_for_workers(1, timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError, ValueError) as err:
         if local is not None:
@@ -128,7 +128,10 @@ def lint_frame(frame, settings=None, name: str = "frame"):
     mappings), as a Dask DataFrame with FINDING_COLUMNS. A finding's path is name, its line
     the row's number from 1 and its pointer starts with the row's index from 0 (as NDJSON lines
     are numbered); its column is within the row written as JSON. A null is an absent field
-    (Parquet cannot tell them apart). settings: cptlint's, else those of the current folder."""
+    (Parquet cannot tell them apart). Nested fields must be objects, not text: Dask turns a
+    pandas column of objects into strings unless `dataframe.convert-string` is False, as it is
+    not for a Parquet dataset read with pyarrow types (lint_parquet). settings: cptlint's, else
+    those of the current folder."""
     from dask import delayed
 
     settings = settings if settings is not None else _settings()
@@ -179,7 +182,7 @@ def _linted(parts: list, settings):
 
 
 def _dtype(column: str) -> str:
-    return "int64" if column in ("line", "record", "day", "column", "end_line", "end_column") else "object"
+    return "int64" if column in ("line", "record", "day", "column", "end_line", "end_column") else "string[pyarrow]"
 
 
 def _frame_records(part, default_payer: str, name: str, offset: int):
