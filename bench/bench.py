@@ -177,7 +177,8 @@ with open(sys.argv[1]) as f:
 
 # The lake: cptlint check --engine dask against a running local cluster of argv[1] workers (one
 # thread each, as `--workers` makes them), started before the clock, as a real cluster is up
-# before a run. Prints the run's seconds, the client's peak MB and the largest worker's.
+# before a run. Prints the run's seconds, the client's peak MB and the largest worker's, and the
+# client's CPU seconds: the part of the run no number of workers shares.
 LAKE = """
 import resource, subprocess, sys, time
 from distributed import Client, LocalCluster
@@ -188,9 +189,34 @@ if __name__ == "__main__":
         command = [cptlint, "check", "--engine", "dask", "--scheduler", cluster.scheduler_address, "--format", "json", "--no-cache", path]
         subprocess.run(command, stdout=subprocess.DEVNULL, check=False)
         seconds = time.perf_counter() - started
-        client_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
         worker_peak = max(client.run(lambda: __import__("resource").getrusage(0).ru_maxrss).values())
-        print(seconds, client_peak / 1024, worker_peak / 1024)
+        print(seconds, used.ru_maxrss / 1024, worker_peak / 1024, used.ru_utime + used.ru_stime)
+"""
+
+# The lake API on argv[1] NDJSON lines read as a Dask bag, on a local cluster of 2 workers:
+# the seconds to read and parse them (a count), to shuffle them on their day's key alone, and to
+# lint them into a Parquet dataset of findings (days by the same shuffle).
+LAKE_API = """
+import json, sys, tempfile, time
+import dask.bag as db
+from distributed import Client, LocalCluster
+from cptlint.config import load_settings
+from cptlint.lake import shuffle_key
+from cptlint.lake.dask import lint_bag
+path = sys.argv[1]
+def keyed(value):
+    return {"day": shuffle_key(value, "medicare", path, 0), "text": json.dumps(value)}
+if __name__ == "__main__":
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0", silence_logs=50) as cluster, Client(cluster):
+        bag = db.read_text(path, blocksize="32MiB").map(json.loads)
+        started = time.perf_counter(); bag.count().compute(); read = time.perf_counter() - started
+        started = time.perf_counter()
+        len(bag.map(keyed).to_dataframe(meta={"day": "int64", "text": "string"}).shuffle(on="day"))
+        shuffled = time.perf_counter() - started
+        with tempfile.TemporaryDirectory() as out:
+            started = time.perf_counter(); lint_bag(bag, load_settings(), name=path).to_parquet(out); linted = time.perf_counter() - started
+        print(read, shuffled, linted)
 """
 
 JSON_LINES = """
@@ -205,9 +231,10 @@ with open(sys.argv[1], "rb") as f:
 def lake(root: Path, count: int, cptlint: list[str]) -> list[tuple[str, float, str]]:
     """count NDJSON lines (the long file's kind, one in five with a finding): one machine
     (`--jobs`, its cores) against a local Dask cluster of 1 and of 2 workers, once each (a run
-    takes minutes). From the two cluster runs, time = serial + parallel / workers: the serial
-    part is the client's (reading the pieces' findings back, the report), the parallel part the
-    workers', which is what 8 or 64 workers would share."""
+    takes minutes). The client takes the pieces' findings as they come, so a run on N workers
+    takes about the longer of the client's CPU time and the lines over N times a worker's rate
+    (measured with one worker, which has a core to itself beside the client); on 2 cores the
+    2-worker run shares them with the client and the scheduler."""
     if subprocess.run([PYTHON, "-c", "import distributed, pyarrow"], capture_output=True).returncode != 0:
         subprocess.run([PYTHON, "-m", "pip", "install", "-q", "-e", f"{REPO}[dask]"], check=True)
     path, script = root / "lake.ndjson", root / "lake.py"
@@ -218,21 +245,33 @@ def lake(root: Path, count: int, cptlint: list[str]) -> list[tuple[str, float, s
     runs = {}
     for workers in (1, 2):
         out = subprocess.run([PYTHON, str(script), str(workers), cptlint[0], str(path)], capture_output=True, text=True, check=True)
-        runs[workers] = seconds, client_peak, worker_peak = tuple(map(float, out.stdout.split()))
+        runs[workers] = seconds, client_peak, worker_peak, client_cpu = tuple(map(float, out.stdout.split()))
         label = f"cptlint, {count:,} lines, Dask {workers} worker{'s' if workers > 1 else ''}"
-        print(f"{label:<46} {seconds:8.3f} s {client_peak:8.1f} MB client, {worker_peak:.1f} MB a worker", file=sys.stderr)
+        print(f"{label:<46} {seconds:8.3f} s {client_peak:8.1f} MB client, {worker_peak:.1f} MB a worker, client CPU {client_cpu:.1f} s", file=sys.stderr)
     one, two = runs[1][0], runs[2][0]
-    parallel = 2 * (one - two)
-    serial = one - parallel
+    rate = count / one  # lines a second of one worker
+    client_cpu = max(runs[1][3], runs[2][3])
+    api_lines = count // 10
+    with path.open("rb") as whole, (root / "api.ndjson").open("wb") as part:
+        for _, line in zip(range(api_lines), whole):
+            part.write(line)
     path.unlink()
+    (root / "api.py").write_text(LAKE_API)
+    out = subprocess.run([PYTHON, str(root / "api.py"), str(root / "api.ndjson")], capture_output=True, text=True, check=True)
+    read, shuffled, linted = map(float, out.stdout.split())
+    print(f"{f'lake API, {api_lines:,} lines, 2 workers':<46} read {read:.3f} s, shuffle {shuffled:.3f} s, lint to Parquet {linted:.3f} s", file=sys.stderr)
     return [
         (f"lake, {count:,} lines: one machine / Dask 2 workers", local / two, "—"),
-        ("lake: lines a second per worker (1 worker)", count / one, "—"),
-        ("lake: serial (client) s, from 1 and 2 workers", serial, "—"),
-        ("lake: 8 workers would take s", serial + parallel / 8, "—"),
-        ("lake: 64 workers would take s", serial + parallel / 64, "—"),
+        ("lake: lines a second per worker (1 worker)", rate, "—"),
+        ("lake: client CPU s (no worker shares it)", client_cpu, "—"),
+        ("lake: 8 workers would take s", max(client_cpu, count / rate / 8), "—"),
+        ("lake: 64 workers would take s", max(client_cpu, count / rate / 64), "—"),
+        ("lake: workers past which the client is the limit", count / rate / client_cpu, "—"),
         ("lake: peak MB of a worker", max(runs[1][2], runs[2][2]), "—"),
         ("lake: peak MB of the client", max(runs[1][1], runs[2][1]), "—"),
+        (f"lake API, {api_lines:,} lines, 2 workers: lint s", linted, "—"),
+        ("lake API: its shuffle alone s", shuffled, "—"),
+        ("lake API: lines a second per worker", api_lines / linted / 2, "—"),
     ]
 
 
@@ -253,7 +292,7 @@ def main() -> None:
     args = parser.parse_args()
     small, large, lines = (500, 5_000, 100_000) if args.quick else (2_000, 20_000, 1_000_000)
     claims = 2_500 if args.quick else 10_000
-    lake_lines = 1_000_000 if args.quick else 10_000_000
+    lake_lines = int(os.environ.get("CPTLINT_BENCH_LAKE_LINES", 1_000_000 if args.quick else 10_000_000))
     cptlint = [tool("cptlint", "-e", str(REPO)), "check", "--format", "json", "--no-cache"]
     if args.jobs:
         cptlint += ["--jobs", args.jobs]

@@ -152,8 +152,8 @@ def lint_split(linter: Linter, source: Source, workers) -> FileResult:
     result = FileResult(source.path, ignored=linter.settings.ignored_in_file(source.path))
     open_days = []
     with workers.executor() as executor:
-        tasks = [(linter.options, os.getcwd(), linter.settings, source.path, piece) for piece in pieces]
-        for part in executor.map(_lint_piece, tasks):
+        tasks = ((linter.options, os.getcwd(), linter.settings, source.path, piece) for piece in pieces)
+        for part in in_order(executor, _lint_piece, tasks, workers.count * CHUNKS_AHEAD):
             _take(result, part)
             open_days.extend(part.open_days)
             linter._spill(result)
@@ -165,6 +165,22 @@ def lint_split(linter: Linter, source: Source, workers) -> FileResult:
     from cptlint.engine import _lines_of_file
 
     return linter.settle_lines(result, _lines_of_file(source.path))
+
+
+def in_order(executor, task, arguments, ahead: int):
+    """task(argument) for each argument on the executor's workers, the results in order, with
+    no more than ahead of them in flight: results that come back faster than they are taken
+    wait in memory, so an executor's own map (which submits everything at once) would hold a
+    long file's findings whole."""
+    arguments = iter(arguments)
+    pending: deque = deque()
+    for argument in islice(arguments, ahead):
+        pending.append(executor.submit(task, argument))
+    while pending:
+        result = pending.popleft().result()
+        for argument in islice(arguments, 1):
+            pending.append(executor.submit(task, argument))
+        yield result
 
 
 def _take(result: FileResult, part: FileResult) -> None:

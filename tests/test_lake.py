@@ -19,6 +19,7 @@ import cptlint.lake.dask  # noqa: E402
 import cptlint.parallel  # noqa: E402
 from cptlint.cli import main  # noqa: E402
 from cptlint.config import Settings  # noqa: E402
+from tests.conftest import REPO  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +77,16 @@ def test_the_dask_engine_reports_what_a_run_on_one_machine_does(exports, schedul
     on_dask = check("--engine", "dask", "--scheduler", scheduler, *scope, ".")
     assert on_dask == local
     assert local[0] == 1 and {"UNT001", "SCH005", "SCH003"} <= {f["code"] for f in json.loads(local[1])}
+
+
+@pytest.mark.parametrize("scope", [[], ["--days-across-files"]], ids=["days within a file", "days across files"])
+def test_every_format_is_checked_on_the_cluster_as_here(scheduler, monkeypatch, scope):
+    """YAML, JSON, X12 837P and FHIR fixtures, the same visits in each (tests/fixtures/claims)."""
+    monkeypatch.chdir(REPO)
+    local = check("--jobs", "1", *scope, "tests/fixtures/claims", "tests/fixtures/visits")
+    flagged = {f["path"].rsplit(".", 1)[1] for f in json.loads(local[1])}
+    assert local[0] == 1 and {"837", "json", "yaml"} <= flagged
+    assert check("--engine", "dask", "--scheduler", scheduler, *scope, "tests/fixtures/claims", "tests/fixtures/visits") == local
 
 
 def test_a_worker_killed_mid_run_loses_and_repeats_nothing(exports, tmp_path_factory):

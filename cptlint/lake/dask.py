@@ -82,10 +82,6 @@ class _Counted:
             future.add_done_callback(self._ended)
         return future
 
-    def map(self, fn, items):
-        futures = [self.submit(fn, item) for item in items]
-        return (future.result() for future in futures)
-
     def _ended(self, future) -> None:
         self.done += 1
         self.progress(self.done, self.total)
