@@ -122,6 +122,17 @@ def test_a_scheduler_that_cannot_be_reached_is_a_clear_error(tmp_path, monkeypat
     assert "Traceback" not in result.output
 
 
+def test_without_the_dask_extra_the_engine_says_how_to_install_it(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # as if it were not installed
+    write_export(tmp_path / "a.ndjson", 3, seed=1)
+    result = CliRunner().invoke(main, ["check", "--engine", "dask", "a.ndjson"])
+    assert result.exit_code == 2
+    assert "pip install 'cptlint[dask]'" in result.stderr
+
+
 @pytest.mark.parametrize(
     "args, said",
     [
