@@ -321,3 +321,20 @@ def test_a_value_of_a_subclassed_type_is_left_to_jsonschema():
     check = compile_schema({"type": "object", "properties": {"id": {"type": "string"}, "n": {"type": "integer"}}})
     assert check({"id": "E", "n": 1}) and not check({"id": Text("E")}) and not check({"n": True})
     assert schema.validate({"id": Text("E"), "date": "2026-03-14", "services": [{"code": "97110", "units": 1}]}, definition="encounter") == []
+
+
+@given(st.lists(st.sampled_from([b"{}", b"a", b" ", b"\t", b"\r", b"\x0b", b"\x0c", b"\n", b"\xef\xbb\xbf"]), max_size=30), st.booleans())
+def test_a_piece_is_counted_as_reading_it_a_line_at_a_time_counts_it(pieces, first):
+    """parallel._counted counts a piece's lines and records in C; a line-at-a-time read is the
+    reference (a record is a line that is not blank, a byte order mark at the file's start aside)."""
+    import io
+
+    from cptlint.parallel import BOM, _counted
+
+    data = b"".join(pieces)
+    lines = records = 0
+    for number, line in enumerate(io.BytesIO(data), start=1):
+        if (line[len(BOM) :] if first and number == 1 and line.startswith(BOM) else line).strip():
+            records += 1
+        lines += 1
+    assert _counted(data, first) == (lines, records)
