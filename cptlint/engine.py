@@ -305,9 +305,7 @@ class Linter:
         except UnicodeDecodeError:
             return None
         doc, typed, found = self._read_record(path, text, number, record)
-        if typed is None or found:
-            return None
-        return build_encounter(doc, (record,), typed, self.policy.payers[typed.payer or self.settings.payer])
+        return None if typed is None or found else self._record_encounter(doc, typed, record)
 
     def record_checked(self, result: FileResult, path: str, text: str, number: int, record: int) -> Encounter | None:
         """One NDJSON record's text read and checked, its findings placed in result; its
@@ -315,12 +313,16 @@ class Linter:
         doc, typed, found = self._read_record(path, text, number, record)
         encounter = None
         if typed is not None:
-            encounter = build_encounter(doc, (record,), typed, self.policy.payers[typed.payer or self.settings.payer])
+            encounter = self._record_encounter(doc, typed, record)
             self._check_encounter(encounter, found)
         encounter_id = typed.id if typed is not None else _id_of(doc.root)
         for problem in found:
             self._add(result, doc, problem, encounter_id)
         return encounter
+
+    def _record_encounter(self, doc: loader.Document, typed, record: int) -> Encounter:
+        """The typed encounter of a schema-valid NDJSON record (_lint_lines does this inline)."""
+        return build_encounter(doc, (record,), typed, self.policy.payers[typed.payer or self.settings.payer])
 
     def id_used_again(self, result: FileResult, text: str, number: int, record: int, encounter_id: str) -> None:
         """SCH005 at an NDJSON record whose id an earlier record of the file has."""

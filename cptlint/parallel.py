@@ -13,6 +13,7 @@ import os
 import threading
 from collections import deque
 from contextlib import contextmanager
+from functools import partial
 from itertools import islice
 from typing import NamedTuple
 
@@ -78,31 +79,41 @@ def checked_in_workers(sources, settings_of, check_here, workers, keep_documents
     by check_here(source), in its turn. settings_of(path): a file's settings; options: what
     the workers' linters are made with (Linter.options)."""
     with workers.executor() as executor:
-        chunks = batched(sources, CHUNK_FILES)
-        pending: deque = deque()
 
-        def send_next() -> None:
-            chunk = next(chunks, None)
-            if chunk is None:
-                return
-            if all(s.on_disk and not worth_splitting(s) for s in chunk):
-                settings = [settings_of(s.path) for s in chunk]
-                distinct = list(dict.fromkeys(settings))
-                items = [(s.path, s.kind, distinct.index(one)) for s, one in zip(chunk, settings)]
-                pending.append((chunk, executor.submit(_check_chunk, options, os.getcwd(), distinct, items, keep_documents)))
-            else:
-                pending.append((chunk, None))
+        def sent(chunk: list):
+            if not all(s.on_disk and not worth_splitting(s) for s in chunk):
+                return _InTurn(lambda: [check_here(s) for s in chunk])
+            settings = [settings_of(s.path) for s in chunk]
+            distinct = list(dict.fromkeys(settings))
+            items = [(s.path, s.kind, distinct.index(one)) for s, one in zip(chunk, settings)]
+            return executor.submit(_check_chunk, options, os.getcwd(), distinct, items, keep_documents)
 
-        for _ in range(workers.count * CHUNKS_AHEAD):
-            send_next()
-        while pending:
-            chunk, future = pending.popleft()
-            send_next()
-            if future is not None:
-                results = future.result()
-            else:
-                results = [check_here(s) for s in chunk]
+        for chunk, results in in_order(sent, batched(sources, CHUNK_FILES), workers.count * CHUNKS_AHEAD):
             yield from zip(chunk, results)
+
+
+class _InTurn:
+    """Work done here when its turn comes, in place of a worker's future."""
+
+    def __init__(self, work):
+        self.work = work
+
+    def result(self):
+        return self.work()
+
+
+def in_order(submit, arguments, ahead: int):
+    """(argument, its result) for each argument, in order, where submit(argument) gives a future
+    of the result; no more than ahead are in flight beyond the one being taken. Results that
+    come back faster than they are taken wait in memory, so an executor's own map (which
+    submits everything at once) would hold a long file's findings whole."""
+    arguments = iter(arguments)
+    pending = deque([(argument, submit(argument)) for argument in islice(arguments, ahead)])
+    while pending:
+        argument, future = pending.popleft()
+        for following in islice(arguments, 1):  # sent before waiting, so that the workers stay busy
+            pending.append((following, submit(following)))
+        yield argument, future.result()
 
 
 _made = threading.local()  # a worker's linters, by (settings, options); a Dask worker may run tasks in threads
@@ -153,7 +164,7 @@ def lint_split(linter: Linter, source: Source, workers) -> FileResult:
     open_days = []
     with workers.executor() as executor:
         tasks = ((linter.options, os.getcwd(), linter.settings, source.path, piece) for piece in pieces)
-        for part in in_order(executor, _lint_piece, tasks, workers.count * CHUNKS_AHEAD):
+        for _, part in in_order(partial(executor.submit, _lint_piece), tasks, workers.count * CHUNKS_AHEAD):
             _take(result, part)
             open_days.extend(part.open_days)
             linter._spill(result)
@@ -165,22 +176,6 @@ def lint_split(linter: Linter, source: Source, workers) -> FileResult:
     from cptlint.engine import _lines_of_file
 
     return linter.settle_lines(result, _lines_of_file(source.path))
-
-
-def in_order(executor, task, arguments, ahead: int):
-    """task(argument) for each argument on the executor's workers, the results in order, with
-    no more than ahead of them in flight: results that come back faster than they are taken
-    wait in memory, so an executor's own map (which submits everything at once) would hold a
-    long file's findings whole."""
-    arguments = iter(arguments)
-    pending: deque = deque()
-    for argument in islice(arguments, ahead):
-        pending.append(executor.submit(task, argument))
-    while pending:
-        result = pending.popleft().result()
-        for argument in islice(arguments, 1):
-            pending.append(executor.submit(task, argument))
-        yield result
 
 
 def _take(result: FileResult, part: FileResult) -> None:

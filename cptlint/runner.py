@@ -78,7 +78,7 @@ class Runner:
         head, sources = _peek(sources, workers.min_files)
         progress = progress or (lambda done, total: None)
         total = len(head) if len(head) < workers.min_files else None
-        if workers.shares_work and len(head) >= workers.min_files:
+        if workers.shares_work and total is None:
             linter = self.linter_for(head[0].path)
             checked = checked_in_workers(
                 sources, lambda path: self.linter_for(path).settings, lambda s: self._checked(s, keep, workers, sink), workers, keep, linter.options

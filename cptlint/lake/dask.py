@@ -128,26 +128,13 @@ def lint_frame(frame, settings=None, name: str = "frame"):
     pandas column of objects into strings unless `dataframe.convert-string` is False, as it is
     not for a Parquet dataset read with pyarrow types (lint_parquet). settings: cptlint's, else
     those of the current folder."""
-    from dask import delayed
-
-    settings = settings if settings is not None else _settings()
-    lengths = frame.map_partitions(len).compute()
-    offsets = accumulate([0, *list(lengths)[:-1]])
-    parts = [
-        delayed(_frame_records)(part, settings.payer, name, offset) for part, offset in zip(frame.to_delayed(), offsets)
-    ]
-    return _linted(parts, settings)
+    return _linted(frame.to_delayed(), list(frame.map_partitions(len).compute()), _frame_records, settings, name)
 
 
 def lint_bag(bag, settings=None, name: str = "bag"):
     """The findings of a Dask bag of encounters (mappings), as lint_frame gives them."""
-    from dask import delayed
-
-    settings = settings if settings is not None else _settings()
     lengths = bag.map_partitions(lambda values: [sum(1 for _ in values)]).compute()
-    offsets = accumulate([0, *lengths[:-1]])
-    parts = [delayed(_records)(part, settings.payer, name, offset) for part, offset in zip(bag.to_delayed(), offsets)]
-    return _linted(parts, settings)
+    return _linted(bag.to_delayed(), lengths, _records, settings, name)
 
 
 def lint_parquet(path: str, settings=None, **read_options):
@@ -158,27 +145,33 @@ def lint_parquet(path: str, settings=None, **read_options):
     return lint_frame(frame, settings, name=str(path))
 
 
-def _settings():
-    from cptlint.config import load_settings
-
-    return load_settings()
-
-
-def _linted(parts: list, settings):
-    """Days by a shuffle on their key, ids by a shuffle on the id; the core over each partition."""
+def _linted(partitions: list, lengths: list[int], as_records, settings, name: str):
+    """The partitions (delayed, of lengths rows) made records by as_records, numbered across
+    them; days by a shuffle on their key, ids by a shuffle on the id; the core over each
+    partition."""
     import dask.dataframe as dd
-    import pandas as pd
+    from dask import delayed
 
-    records = dd.from_delayed(parts, meta=pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in _RECORD_COLUMNS}))
-    meta = pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in FINDING_COLUMNS})
+    if settings is None:
+        from cptlint.config import load_settings
+
+        settings = load_settings()
+    offsets = accumulate([0, *lengths[:-1]])
+    parts = [delayed(as_records)(part, settings.payer, name, offset) for part, offset in zip(partitions, offsets)]
+    records = dd.from_delayed(parts, meta=_table([], _RECORD_COLUMNS))
+    meta = _table([], FINDING_COLUMNS)
     by_day = records.shuffle(on="day").map_partitions(_judged_days, settings, meta=meta)
     with_ids = records[records["id"].notnull()]
     by_id = with_ids.shuffle(on="id").map_partitions(_repeated_ids, settings, meta=meta)
     return dd.concat([by_day, by_id])
 
 
-def _dtype(column: str) -> str:
-    return "int64" if column in ("line", "record", "day", "column", "end_line", "end_column") else "string[pyarrow]"
+def _table(rows: list[tuple], columns: tuple[str, ...]):
+    """A pandas frame of rows, its columns typed as the lake's meta says they are."""
+    import pandas as pd
+
+    numbers = ("line", "record", "day", "column", "end_line", "end_column")
+    return pd.DataFrame(rows, columns=list(columns)).astype({c: "int64" if c in numbers else "string[pyarrow]" for c in columns})
 
 
 def _frame_records(part, default_payer: str, name: str, offset: int):
@@ -189,8 +182,6 @@ def _frame_records(part, default_payer: str, name: str, offset: int):
 
 def _records(values, default_payer: str, name: str, offset: int):
     """A partition's encounters as records: path, line, record index, shuffle key, id, JSON text."""
-    import pandas as pd
-
     rows = []
     for record, value in enumerate(values, start=offset):
         value = _as_written(value)
@@ -199,7 +190,7 @@ def _records(values, default_payer: str, name: str, offset: int):
             (name, record + 1, record, shuffle_key(value, default_payer, name, record),
              encounter_id if isinstance(encounter_id, str) else None, json.dumps(value, default=_iso))
         )
-    return pd.DataFrame(rows, columns=list(_RECORD_COLUMNS)).astype({c: _dtype(c) for c in _RECORD_COLUMNS})
+    return _table(rows, _RECORD_COLUMNS)
 
 
 def _as_written(value):
@@ -228,7 +219,4 @@ def _repeated_ids(part, settings):
 
 
 def _findings(found):
-    import pandas as pd
-
-    rows = [tuple(d.as_dict()[c] for c in FINDING_COLUMNS) for d in found]
-    return pd.DataFrame(rows, columns=list(FINDING_COLUMNS)).astype({c: _dtype(c) for c in FINDING_COLUMNS})
+    return _table([tuple(d.as_dict()[c] for c in FINDING_COLUMNS) for d in found], FINDING_COLUMNS)
