@@ -436,7 +436,7 @@ class Linter:
         day: list[Encounter] = []
         day_key_now = None
         day_start = (piece.start, piece.number, piece.record)  # (offset, line, record) where the day began
-        payers, default_payer, read_record = self.policy.payers, self.settings.payer, self._read_record
+        payers, default_payer, read_record, local_id = self.policy.payers, self.settings.payer, self._read_record, self.local_id
         scope = self.scope(path)
         across, sink = self.settings.days_across_files, self.sink
         head_end = None  # where the piece's second day begins
@@ -461,7 +461,7 @@ class Linter:
                 if not days_only:
                     self._check_encounter(encounter, found)
                     if typed.id is not None:
-                        result.id_digests.append(self.local_id(typed.id))
+                        result.id_digests.append(local_id(typed.id))
                         if across:
                             result.ids.append((typed.id, doc.span((record, "id")), (record, "id")))
                 previous_key, day_key_now = day_key_now, day_key(encounter, scope)
