@@ -55,11 +55,16 @@ class Cache:
         self.root = self.base / VERSION
         self.salt = salt + code_fingerprint()
 
-    def key(self, settings, path: str, kind: str | None, content: bytes) -> str:
+    def key(self, settings, path: str, kind: str | None, chunks) -> str:
+        """chunks: the file's content, in as many pieces as it is read in (a claim file is not
+        held whole)."""
         from cptlint.config import relative_posix
 
+        content = hashlib.sha256()
+        for chunk in chunks:
+            content.update(chunk)
         where = f"{relative_posix(path, settings.root)}\0{kind}"
-        return digest(self.salt.encode(), where.encode("utf-8", "surrogatepass"), content)
+        return digest(self.salt.encode(), where.encode("utf-8", "surrogatepass"), content.digest())
 
     def get(self, key: str, path: str):
         """The FileResult stored under key, for the file at path; None when there is none, or it
@@ -74,6 +79,7 @@ class Cache:
             return FileResult(
                 path,
                 text=_checked_text(data["text"]),
+                excerpts={_integer(line): _excerpt(value) for line, value in data["excerpts"]},
                 diagnostics=[_diagnostic(path, row) for row in data["diagnostics"]],
                 day_ids=[_ids(pair) for pair in data["days"]],
                 broken_visits={_integer(visit) for visit in data["broken"]},
@@ -88,6 +94,7 @@ class Cache:
     def put(self, key: str, result) -> None:
         data = {
             "text": result.text,
+            "excerpts": [[line, value] for line, value in result.excerpts.items()],
             "diagnostics": [_row(d) for d in result.diagnostics],
             "days": [list(ids) for ids in result.day_ids],
             "broken": sorted(result.broken_visits),
@@ -179,6 +186,15 @@ def _diagnostic(path: str, row: list):
         path, _integer(line), _integer(column), _integer(end_line), _integer(end_column), code, Severity(_integer(severity)),
         _checked_text(message), _checked_text(pointer), None if encounter is None else _checked_text(encounter), fixable,
     )
+
+
+def _excerpt(value):
+    """A flagged line's text, or (column, text) pieces of it (see FileResult.excerpts)."""
+    if type(value) is str:
+        return value
+    if type(value) is not list:
+        raise TypeError(value)
+    return tuple((_integer(column), _checked_text(text)) for column, text in value)
 
 
 def _ids(pair) -> tuple[int, int]:

@@ -133,7 +133,7 @@ def judge_shared_days(store, linter_for) -> None:
     for order, source in enumerate(store.sources_with_shared_days()):
         linter = linter_for(source.path)
         sources.append((source, linter))
-        result = again[source.path] = linter.reread(source)
+        result = again[source.path] = linter.reread(source, shared)
         if linter.streams(source):
             rows = (
                 (day, order, offset, length, number, record)

@@ -8,6 +8,7 @@ finds in several pieces. Worker processes (parallel.py) and fixes (fixer.py) use
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 from array import array
@@ -133,7 +134,7 @@ class Linter:
         # the same for files of a format that lacks fields (formats.Format.lacks): by (codes, lacks)
         self._encounter_rules_lacking = Remembered(lambda key: self._choose(self.encounter_rules, *key))
         self._day_rules_lacking = Remembered(lambda key: self._choose(self.day_rules, *key))
-        self._told_by_head: dict[str, bool] = {}  # NDJSON-named files: streamed, or a FHIR bulk export
+        self._told_by_head: dict[str, formats.Format] = {}  # files whose name does not say their format
         self.severities = {cls.code: settings.severity_of(cls.code, cls.severity) for cls in all_rules()}
         self.chosen_severities = dict(settings.severity)  # what a finding's own severity does not override
         self.reported = {cls.code for cls in all_rules() if settings.enabled(cls.code)}
@@ -188,15 +189,19 @@ class Linter:
                 return lint_split(self, source, workers)
         cacheable = self.cache is not None and source.on_disk and not keep_documents and not self.streams(source)
         if cacheable:
+            in_parts = self.format_of(source).in_parts  # keyed and read a chunk at a time
             try:
-                content = source.content()
+                content = None if in_parts else source.content()
+                key = self.cache.key(self.settings, source.path, source.kind, _chunks(source.path) if in_parts else (content,))
             except OSError as err:
                 return self._unreadable(source.path, err)
-            key = self.cache.key(self.settings, source.path, source.kind, content)
             found = self.cache.get(key, source.path)
             if found is not None:
                 return found
-            result = self._judged(self.lint_file(source.path, content, source.kind, source.explicit), keep_documents)
+            if in_parts:
+                result = self._judged(self._lint_source(source), keep_documents)
+            else:
+                result = self._judged(self.lint_file(source.path, content, source.kind, source.explicit), keep_documents)
             self.cache.put(key, result)
             return result
         return self._judged(self._lint_source(source), keep_documents)
@@ -226,7 +231,7 @@ class Linter:
         """Why a file on disk is not read, if it is not: it is not a regular file (a device, a
         pipe: /dev/zero never ends), it is reached through a symbolic link that leads outside
         the project (the folder of its configuration, else the current one), or, unless it is
-        NDJSON (read a line at a time), it is larger than max-file-size."""
+        read a line or a part at a time (NDJSON, 837P), it is larger than max-file-size."""
         if not source.on_disk:
             return None
         try:
@@ -238,45 +243,52 @@ class Linter:
         real = os.path.realpath(source.path)
         if real != os.path.abspath(source.path) and not _inside(real, os.path.realpath(self.settings.root)):
             return "not read: a symbolic link that leads outside the project"
-        if info.st_size > self.settings.max_file_size and not self.streams(source):
+        if info.st_size > self.settings.max_file_size and self.format_of(source).read_whole:
             return f"not read: {info.st_size:,} bytes, more than max-file-size ({self.settings.max_file_size:,})"
         return None
 
     def streams(self, source: Source) -> bool:
         """An NDJSON file on disk: read a line at a time, never whole (a FHIR bulk export, told
         by its first line, is read whole)."""
-        if not source.on_disk or not formats.named(source.kind, source.path).streamed:
-            return False
+        return source.on_disk and self.format_of(source).streamed
+
+    def format_of(self, source: Source) -> formats.Format:
+        """The format of a file on disk: its name's, or where the name does not settle it (a
+        FHIR bulk export named .ndjson, an 837P named .txt) its first bytes'."""
         if source.kind is not None:
-            return True
-        told = self._told_by_head.get(source.path)
-        if told is None:  # asked several times a file (refusal, splitting, cache, reading): read once
+            return formats.named(source.kind, source.path)
+        found = formats.of_name(source.path) or self._told_by_head.get(source.path)
+        if found is None:  # asked several times a file (refusal, splitting, cache, reading): read once
             try:
                 with open(source.path, "rb") as stream:
-                    told = formats.of_head(source.path, stream.read(formats.HEAD)).streamed
+                    found = formats.of_head(source.path, stream.read(formats.HEAD))
             except OSError:
-                told = True  # reading it says what is wrong
-            self._told_by_head[source.path] = told
-        return told
+                found = formats.of_path(source.path)  # reading it says what is wrong
+            self._told_by_head[source.path] = found
+        return found
 
-    def _lint_source(self, source: Source) -> FileResult:
+    def _lint_source(self, source: Source, days: set | None = None) -> FileResult:
         try:
             if self.streams(source):
                 with open(source.path, "rb") as stream:
                     result = _guarded(source.path, self._lint_lines, source.path, stream)
                 return self.settle_lines(result, _lines_of_file(source.path))
+            found = self.format_of(source) if source.on_disk else None
+            if found is not None and found.in_parts:
+                return _guarded(source.path, self._lint_parts, source.path, partial(open, source.path, "rb"), found, days)
             content = source.content()
         except OSError as err:
             return self._unreadable(source.path, err)
-        return self.lint_file(source.path, content, source.kind, source.explicit)
+        return self.lint_file(source.path, content, source.kind, source.explicit, days)
 
-    def reread(self, source: Source) -> FileResult:
+    def reread(self, source: Source, days: set) -> FileResult:
         """A file read again for its days that were seen in other pieces (days.py): a YAML or
-        JSON file with its encounters, an NDJSON file as an empty result (its lines are read by
-        record_days and record_encounter). Its own findings are in the store already."""
+        JSON file with its encounters, a claim file with its encounters of those days, an
+        NDJSON file as an empty result (its lines are read by record_days and
+        record_encounter). Its own findings are in the store already."""
         if self.streams(source):
             return FileResult(source.path, ignored=self.settings.ignored_in_file(source.path))
-        again = self._lint_source(source)
+        again = self._lint_source(source, days)
         again.diagnostics, again.day_findings = [], {}
         if not self.excerpts:
             again.text = ""
@@ -329,53 +341,69 @@ class Linter:
         doc = ndjson.load_record(result.path, text, number, record)
         self._add(result, doc, _duplicate_id_problem(encounter_id, (record,)), encounter_id)
 
-    def lint_file(self, path: str, content: bytes, kind: str | None = None, explicit: bool = True) -> FileResult:
+    def lint_file(
+        self, path: str, content: bytes, kind: str | None = None, explicit: bool = True, days: set | None = None
+    ) -> FileResult:
         """explicit: named by the user; a file a directory walk found is skipped when it is
         plainly not an encounter file (see _holds_encounters)."""
-        return _guarded(path, self._lint_file, path, content, kind, explicit)
+        return _guarded(path, self._lint_file, path, content, kind, explicit, days)
 
-    def _lint_file(self, path: str, content: bytes, kind: str | None, explicit: bool) -> FileResult:
-        if (formats.named(kind, path) if kind is not None else formats.of_head(path, content)).streamed:
+    def _lint_file(self, path: str, content: bytes, kind: str | None, explicit: bool, days: set | None) -> FileResult:
+        found = formats.named(kind, path) if kind is not None else formats.of_head(path, content)
+        if found.streamed:
             lines = content.splitlines(keepends=True)
             return self.settle_lines(self._lint_lines(path, lines), lambda: lines)
+        if found.in_parts:
+            return self._lint_parts(path, lambda: io.BytesIO(content), found, days)
         doc = loader.load(path, content, kind)
         if not explicit and doc.is_readable and doc.root is not None and not _holds_encounters(doc.root):
             return FileResult(path, skipped=True)
         result = FileResult(path, text=doc.text, doc=doc, suppressions=Suppressions.parse(doc.text))
         result.ignored = self.settings.ignored_in_file(path)
-        if result.suppressions.whole_file:
-            return result
+        if not result.suppressions.whole_file:
+            self._lint_document(result, doc)
+        return result  # _judged compacts the document once its days' findings are placed
+
+    def _lint_document(self, result: FileResult, doc: loader.Document) -> None:
+        """A document's findings placed in result, and its checked encounters added to it; for
+        a part of a file (doc.first is set), ids used twice are left to the whole (_lint_parts)."""
+        path = doc.path
         findings: list[loader.Problem] = list(doc.problems)
         if formats.of_kind(doc.kind).typed_by_schema and doc.root is not None:
             doc.root = schema.apply_types(doc.root)
-        if doc.is_readable and isinstance(doc.root, (dict, list)):
+        if doc.is_readable and isinstance(doc.root, (dict, list)) and formats.of_kind(doc.kind).nulls:
             schema.absent_nulls(doc.root)
         if formats.of_kind(doc.kind).payers and isinstance(doc.root, dict):
             self._claim_payers(doc.root.get("encounters"))
         slots = self._encounter_slots(doc, findings)
         problems = schema.validate(doc.root, self.payer_names) if doc.is_readable and doc.root is not None else []
+        if doc.first:
+            _renumbered(problems, doc.first)
         findings.extend(problems)
         slot_set = {parts for parts, _ in slots}
         broken = {_slot_of(p.parts, slot_set) for p in problems}
         if None in broken:  # a problem with the file as a whole
             broken = {parts for parts, _ in slots}
         ids = {parts: _id_of(value) for parts, value in slots}
-        findings.extend(_duplicate_ids(slots, ids))
+        if doc.first is None:
+            findings.extend(_duplicate_ids(slots, ids))
+        else:
+            result.id_digests.extend(self.local_id(i) for i in ids.values() if i is not None)
         if self.settings.days_across_files:
-            result.ids = [(i, doc.span(parts + ("id",)), parts + ("id",)) for parts, i in ids.items() if i is not None]
+            result.ids += [(i, doc.span(parts + ("id",)), parts + ("id",)) for parts, i in ids.items() if i is not None]
         if doc.is_readable:
             findings.extend(expectation_problems(doc.root, ()))
             for parts, value in slots:
                 if parts:
                     findings.extend(expectation_problems(value, parts))
         scope = self.scope(path)
-        result.broken_visits = {
+        result.broken_visits.update(
             key_id((scope, value["patient"], _text(value.get("date"))))
             for parts, value in slots
             if parts in broken and isinstance(value, dict) and isinstance(value.get("patient"), str)
-        }
+        )
         if "SCH003" not in self.reported or any(matches("SCH003", s) for s in result.ignored):
-            result.unchecked = len(broken & slot_set)
+            result.unchecked += len(broken & slot_set)
         for parts, value in slots:
             if parts in broken:
                 continue
@@ -386,7 +414,76 @@ class Linter:
             self._check_encounter(encounter, findings)
         for problem in findings:
             self._add(result, doc, problem, ids.get(_slot_of(problem.parts, slot_set)))
-        return result  # _judged compacts the document once its days' findings are placed
+
+    def _lint_parts(self, path: str, opened, found: formats.Format, days: set | None = None) -> FileResult:
+        """A claim file a part at a time (formats.Format.parts), from the binary stream opened()
+        gives: a part's encounters are let go of once the run of consecutive encounters of one
+        day they are in is judged, so memory stays flat however many claims the file holds. As
+        for NDJSON lines, a day whose runs are apart is judged again over all of them
+        (days.py), and an id used twice is found from 8-byte digests and placed by reading the
+        file again. days: read again for the encounters of these days alone (reread)."""
+        result = FileResult(path, ignored=self.settings.ignored_in_file(path))
+        scope = self.scope(path)
+        run: list[Encounter] = []
+        run_key = None
+        visits = array("q")  # the visit of each run's day, beside result.run_days
+        kept: list[Encounter] = []
+        with opened() as stream:
+            for part in found.parts(path, stream):
+                self._lint_document(result, part)
+                if days is not None:
+                    kept += [e for e in result.encounters if key_id(day_key(e, scope)) in days]
+                    result.encounters, result.diagnostics = [], []
+                    continue
+                for encounter in result.encounters:
+                    key = day_key(encounter, scope)
+                    if run and key != run_key:
+                        self._judge_claims(run, run_key, result, visits)
+                        run = _let_go(run)
+                    run_key = key
+                    run.append(encounter)
+                result.encounters = []
+                self._spill(result)
+        if days is not None:
+            result.encounters = kept
+            return result
+        if run:
+            self._judge_claims(run, run_key, result, visits)
+        repeated = _repeated(result.run_days)
+        for day, visit in dict(zip(result.run_days, visits)).items():
+            if day in repeated:
+                result.day_ids += [(day, visit), (day, visit)]
+        used_again = _repeated(result.id_digests)
+        if used_again:
+            self._claim_ids_used_again(result, opened, found, used_again)
+        result.run_days, result.id_digests = array("q"), array("q")
+        return result
+
+    def _judge_claims(self, encounters: list[Encounter], key: tuple, result: FileResult, visits: array) -> None:
+        """A run of consecutive encounters of one day of a claim file, judged provisionally (as
+        _judge_run does for NDJSON lines, but with the day's visit: a claim's schema failure
+        leaves its visit incomplete, as in a YAML file)."""
+        ids = ids_of(key)
+        if self.settings.days_across_files:
+            result.day_ids.append(ids)
+        else:
+            result.run_days.append(ids[0])
+            visits.append(ids[1])
+        self.judge_day(encounters, lambda owner: result, ids)
+
+    def _claim_ids_used_again(self, result: FileResult, opened, found: formats.Format, digests: set) -> None:
+        """SCH005 at each encounter of a claim file whose id an earlier one has."""
+        seen: set[str] = set()
+        with opened() as stream:
+            for part in found.parts(result.path, stream):
+                listed = part.root["encounters"] if isinstance(part.root, dict) else []
+                for number, value in enumerate(listed, start=part.first):
+                    encounter_id = _id_of(value)
+                    if encounter_id is None or self.local_id(encounter_id) not in digests:
+                        continue
+                    if encounter_id in seen:
+                        self._add(result, part, _duplicate_id_problem(encounter_id, ("encounters", number)), encounter_id)
+                    seen.add(encounter_id)
 
     def _claim_payers(self, encounters) -> None:
         """A claim's payer code (`sbr09:MB`) becomes the profile it stands for; one that stands
@@ -609,9 +706,10 @@ class Linter:
         if isinstance(root, dict) and "encounters" in root:
             listed = root["encounters"]
             if isinstance(listed, list):
-                if not listed and not doc.problems:  # a claim reader that read none has said why
+                # a claim reader that read none has said why; a part of a file may hold none
+                if not listed and not doc.problems and doc.first is None:
                     findings.append(loader.Problem("SCH004", "encounters: lists no encounter", ("encounters",)))
-                return [(("encounters", i), value) for i, value in enumerate(listed)]
+                return [(("encounters", i), value) for i, value in enumerate(listed, start=doc.first or 0)]
         return [((), root)]
 
     def used_elsewhere(self, result: FileResult, first_path: str, encounter_id: str, span: Span, parts: tuple) -> None:
@@ -633,8 +731,8 @@ class Linter:
             if selector is not None:
                 result.used.add((span.line, selector))
                 return
-        if self.excerpts and doc is not None and doc.kind == formats.RECORD.name:
-            result.excerpts[span.line] = doc.text
+        if self.excerpts and doc is not None and formats.of_kind(doc.kind).excerpted:
+            _keep_excerpt(result, doc, span)
         if doc is not None and not formats.of_kind(doc.kind).writes_fixes:  # an NDJSON record, a claim file (see fixer.py)
             fix = fixable = None
         else:
@@ -733,6 +831,12 @@ def _repeated(values) -> set:
         db.close()
 
 
+def _chunks(path: str):
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            yield chunk
+
+
 def _lines_of_file(path: str):
     """lines(): the lines of the file at path, read again from its start."""
 
@@ -750,6 +854,27 @@ def _json_or_none(text: str):
         return json.loads(text)
     except (ValueError, RecursionError):
         return None
+
+
+def _keep_excerpt(result: FileResult, doc: loader.Document, span: Span) -> None:
+    """The text of a flagged line of a file not kept whole: an NDJSON record's line, or the
+    segments of a claim file's line that findings are in ((column, text) each)."""
+    index = doc.positions()
+    found = index.excerpt(span) if index is not None else None
+    if isinstance(found, str):
+        result.excerpts[span.line] = found
+    elif found is not None:
+        held = result.excerpts.get(span.line, ())
+        if found not in held:
+            result.excerpts[span.line] = held + (found,)
+
+
+def _renumbered(problems: list[loader.Problem], first: int) -> None:
+    """The schema's problems of a part of a file, whose encounters are numbered from first."""
+    for problem in problems:
+        parts = problem.parts
+        if len(parts) > 1 and parts[0] == "encounters" and isinstance(parts[1], int):
+            problem.parts = ("encounters", parts[1] + first) + parts[2:]
 
 
 def _duplicate_ids(slots: list, ids: dict) -> list[loader.Problem]:

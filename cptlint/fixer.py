@@ -85,8 +85,8 @@ def fix(linter_for, sources, unsafe: bool = False) -> Fixed:
     for round_ in range(MAX_FIX_ROUNDS):
         results = runner.results([f.source() for f in files.values()], keep_documents=True)
         if round_ == 0:
-            for r in results:  # a streamed NDJSON file keeps no document: its lines are records
-                written = formats.of_kind(r.doc.kind if r.doc is not None else formats.RECORD.name)
+            for r in results:  # a file read a line or a part at a time keeps no document
+                written = formats.of_kind(r.doc.kind) if r.doc is not None else formats.of_file(r.path, files[r.path].text)
                 if not written.writes_fixes and _would_fix(linter_for(r.path), r, unsafe):
                     not_offered.append((r.path, written.title))
         planned: dict[str, list] = {}

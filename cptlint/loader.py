@@ -42,6 +42,9 @@ class Document:
     problems: list[Problem] = field(default_factory=list)
     index: object = None  # PositionIndex, or the format's own (formats.json.JsonIndex, ...)
     compacted: bool = False  # values and positions let go of; the text can give them again
+    # a part of a file read a part at a time (formats.Format.parts): the number in the file of
+    # its first encounter
+    first: int | None = None
 
     def span(self, parts: tuple, key: bool = False) -> Span:
         """Where parts is written; a missing key or index falls back to its closest ancestor."""

@@ -67,7 +67,9 @@ def text(run: Run, style: Style) -> str:
 
 
 def _excerpt(d: Diagnostic, source, style: Style) -> list[str]:
-    """source: the file's text, or (for a streamed file) its flagged lines by number."""
+    """source: the file's text, or (for a file not kept whole) its flagged lines by number:
+    each the line's text, or the (column, text) pieces of it that findings are in (a claim
+    file's segments)."""
     if isinstance(source, dict):
         line = source.get(d.line)
     else:
@@ -77,14 +79,21 @@ def _excerpt(d: Diagnostic, source, style: Style) -> list[str]:
         line = lines[d.line - 1] if 1 <= d.line <= len(lines) else None
     if line is None:
         return []
+    shift = 0  # columns of the line before the text shown
+    if isinstance(line, tuple):
+        held = [(column, text) for column, text in line if column <= d.column <= column + len(text)]
+        if not held:
+            return []
+        shift, line = held[-1][0] - 1, held[-1][1]
     line = line.replace("\t", " ")
     if _INVISIBLE.search(line):  # shown as "?": an escape would move the caret off its column
         line = _INVISIBLE.sub("?", line)
-    column = d.column
-    if len(line) > EXCERPT_WIDTH:  # long lines (NDJSON): a window around the finding
+    column = d.column - shift
+    if len(line) > EXCERPT_WIDTH or shift:  # long lines (NDJSON), a piece of one: a window around the finding
         start = max(0, min(column - 1 - EXCERPT_WIDTH // 2, len(line) - EXCERPT_WIDTH))
-        line = ("…" if start else "") + line[start : start + EXCERPT_WIDTH] + ("…" if start + EXCERPT_WIDTH < len(line) else "")
-        column = column - start + (1 if start else 0)
+        cut = start or shift
+        line = ("…" if cut else "") + line[start : start + EXCERPT_WIDTH] + ("…" if start + EXCERPT_WIDTH < len(line) else "")
+        column = column - start + (1 if cut else 0)
     width = len(str(d.line))
     length = d.end_column - d.column if d.end_line == d.line and d.end_column > d.column else 1
     caret = _paint("^" * max(1, min(length, len(line) - column + 1)), style, fg=_SEVERITY_COLOR[d.severity])

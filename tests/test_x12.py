@@ -164,3 +164,176 @@ def test_segments_that_end_otherwise_than_isa_says_are_read_as_written_and_said_
     declared = GOOD.splitlines()[0][:-1] + "\n" + "\n".join(line.rstrip("~") for line in GOOD.splitlines()[1:]) + "\n"
     assert declared[105] == "\n" and lint(declared, name="claim.837") == []
 
+
+
+# --- a claim file read a part at a time -------------------------------------------------------
+
+SE_TO_GE = "GE*1*1~\nIEA*1*000000001~\n"
+
+
+def claims_file(claims, ending: str = "~\n") -> str:
+    """An interchange of claims, each (claim id, member id, the codes of its lines), for
+    Medicare (SBR09 MB), all on 2026-04-06, its SE01 true; segments end with ending."""
+    head = GOOD.split("HL*2*1*22*0~\n")[0].split("~\n")[:-1]
+    body = []
+    for number, (claim_id, member, codes) in enumerate(claims, start=2):
+        body += [
+            f"HL*{number}*1*22*0", "SBR*P*18*******MB", f"NM1*IL*1*DOE*JANE****MI*{member}",
+            f"CLM*{claim_id}*120***11:B:1*Y*A*Y*Y", "HI*ABK:M5450", "NM1*82*1*RIVERA*ANA****XX*1234567893",
+            "PRV*PE*PXC*225100000X",
+        ]
+        for line, code in enumerate(codes, start=1):
+            body += [f"LX*{line}", f"SV1*HC:{code}:GP*120*UN*1***1", "DTP*472*D8*20260406"]
+    segments = head + body + [f"SE*{len(head) - 2 + len(body) + 1}*0001"] + SE_TO_GE.split("~\n")[:-1]
+    return "".join(segment + ending for segment in segments)
+
+
+def _at(text: str, finding) -> str:
+    """The text from a finding's line and column on (lines broken as positions count them)."""
+    from cptlint.loader import split_lines
+
+    return split_lines(text)[finding.line - 1][finding.column - 1 :]
+
+
+def test_a_claim_file_is_handed_on_a_part_at_a_time_before_it_is_read_to_its_end(monkeypatch):
+    """Memory flat however many claims a file holds: the first part comes before the stream is
+    read to its end, and no part holds more than PART_CLAIMS claims."""
+    import io
+
+    from cptlint.formats import x12
+
+    monkeypatch.setattr(x12, "CHUNK", 4096)
+    text = claims_file([(f"C{i}", f"W{i:08d}", ["97140", "97110"]) for i in range(1000)])
+
+    class Counted(io.BytesIO):
+        read_so_far = 0
+
+        def read(self, size=-1):
+            assert 0 < size <= 4096  # never the whole stream at once
+            data = super().read(size)
+            self.read_so_far += len(data)
+            return data
+
+    stream = Counted(text.encode())
+    parts = x12.parts("claims.837", stream)
+    first = next(parts)
+    assert len(first.root["encounters"]) == x12.PART_CLAIMS and first.first == 0
+    assert stream.read_so_far < len(text) / 4
+    rest = list(parts)
+    assert all(len(p.root["encounters"]) <= x12.PART_CLAIMS for p in rest)
+    assert [p.first for p in rest] == [x12.PART_CLAIMS * n for n in range(1, len(rest) + 1)]
+    assert sum(len(p.root["encounters"]) for p in [first, *rest]) == 1000
+
+
+def test_a_patients_claims_apart_in_the_file_are_one_day(monkeypatch):
+    """NCCI PTP edits apply to one beneficiary, provider and date of service (APTA, "NCCI Code
+    Edits: Your Questions Answered", 2020): 97530 on one claim and 97140 on another of the same
+    patient and date is MOD001, however far apart the claims are written; each claim read as a
+    part of its own here, so the day is joined across parts."""
+    from cptlint.formats import x12
+
+    monkeypatch.setattr(x12, "PART_CLAIMS", 1)
+    apart = claims_file([("A1", "W00000001", ["97140"]), ("B1", "W00000002", ["97110"]), ("A2", "W00000001", ["97530"])])
+    [finding] = lint(apart, name="claims.837")
+    assert finding.code == "MOD001" and finding.encounter == "A2" and _at(apart, finding).startswith("97530")
+    together = claims_file([("A1", "W00000001", ["97140"]), ("A2", "W00000001", ["97530"]), ("B1", "W00000002", ["97110"])])
+    assert [(d.code, d.encounter) for d in lint(together, name="claims.837")] == [("MOD001", "A2")]
+    alone = claims_file([("A2", "W00000001", ["97530"]), ("B1", "W00000002", ["97110"])])
+    assert lint(alone, name="claims.837") == []
+
+
+def test_a_claim_id_used_again_parts_apart_is_sch005_at_the_second(monkeypatch):
+    from cptlint.formats import x12
+
+    monkeypatch.setattr(x12, "PART_CLAIMS", 1)
+    text = claims_file([("X1", "W00000001", ["97110"]), ("Y1", "W00000002", ["97110"]), ("X1", "W00000003", ["97110"])])
+    [finding] = lint(text, name="claims.837")
+    assert finding.code == "SCH005" and finding.line == text.splitlines().index("CLM*X1*120***11:B:1*Y*A*Y*Y~", 20) + 1
+    assert _at(text, finding).startswith("X1*")
+
+
+@pytest.mark.parametrize("ending", ["~\n", "~\r\n", "~", "~\r", "~\n\n  "])
+def test_positions_are_exact_whatever_the_line_breaks_and_the_chunks(monkeypatch, ending):
+    """Each finding at its element, however the segments are laid out and wherever the chunks
+    the file is read in cut it (a CR LF split between two chunks among them)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from cptlint.formats import x12
+
+    text = claims_file([(f"C{i}", f"W{i:08d}", ["97140", "97530"]) for i in range(6)], ending)
+    expected = 6 * ["97530"]
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.integers(min_value=1, max_value=400))
+    def check(chunk):
+        monkeypatch.setattr(x12, "CHUNK", chunk)
+        found = lint(text, name="claims.837")
+        assert [d.code for d in found] == 6 * ["MOD001"]
+        assert [_at(text, d)[:5] for d in found] == expected
+
+    check()
+
+
+def test_a_byte_that_is_not_utf8_is_sch001_where_it_stands_after_the_claims_before_it():
+    from cptlint.loader import decode
+
+    text = claims_file([(f"C{i}", f"W{i:08d}", ["97140", "97530"]) for i in range(3)]).encode()
+    bad = text.replace(b"NM1*IL*1*DOE*JANE****MI*W00000002", b"NM1*IL*1*DOE*J\xffNE****MI*W00000002")
+    _, expected = decode(bad)
+    diagnostics = Linter_run(bad)
+    assert [d.code for d in diagnostics] == ["MOD001", "MOD001", "SCH001"]  # the claims read before it are checked
+    [sch001] = [d for d in diagnostics if d.code == "SCH001"]
+    assert (sch001.line, sch001.column) == (expected.span.line, expected.span.column) and "0xff" in sch001.message
+
+
+def Linter_run(content: bytes):
+    from cptlint.config import Settings
+    from cptlint.engine import Linter, Source
+
+    return Linter(Settings()).run([Source("claims.837", lambda: content)]).diagnostics
+
+
+def test_a_claim_file_is_not_held_to_max_file_size(tmp_path):
+    """It is never held whole, as an NDJSON file is not."""
+    from cptlint.config import Settings
+    from cptlint.engine import Linter, file_source
+
+    path = tmp_path / "claims.837"
+    path.write_text(claims_file([("C1", "W00000001", ["97140", "97530"])]))
+    diagnostics = Linter(Settings(max_file_size=100)).run([file_source(str(path))]).diagnostics
+    assert [d.code for d in diagnostics] == ["MOD001"]
+
+
+def test_the_text_report_shows_the_segment_of_a_finding_on_a_long_line_and_again_from_the_cache(tmp_path, monkeypatch):
+    """An 837P written on one line: the excerpt is the finding's segment, its caret under the
+    element; a second run, from the cache, shows the same."""
+    from click.testing import CliRunner
+
+    from cptlint.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "claims.837").write_text(claims_file([(f"C{i}", f"W{i:08d}", ["97140", "97530"]) for i in range(40)], "~"))
+    first = CliRunner().invoke(main, ["check", "claims.837"])
+    again = CliRunner().invoke(main, ["check", "claims.837"])
+    assert first.exit_code == again.exit_code == 1 and first.output == again.output
+    assert list((tmp_path / ".cptlint_cache").rglob("*"))  # the second came from the cache
+    lines = first.output.splitlines()
+    shown = [i for i, line in enumerate(lines) if line.startswith("1 | ")]
+    assert len(shown) == 40
+    for i in shown:
+        excerpt, caret = lines[i][4:], lines[i + 1][4:]
+        assert excerpt.startswith("…SV1*HC:97140:GP*120*UN*1***1~") is False
+        assert "SV1*HC:97530:GP" in excerpt and excerpt[caret.index("^") :].startswith("97530")
+
+
+def test_text_that_runs_on_without_a_terminator_is_sch001_not_read_whole(monkeypatch):
+    """A file named .837 that is not one (or has lost its terminators) is not held in memory
+    to its end: reading stops at LONGEST_SEGMENT characters without a terminator."""
+    from cptlint.formats import x12
+
+    monkeypatch.setattr(x12, "CHUNK", 64)
+    monkeypatch.setattr(x12, "LONGEST_SEGMENT", 500)
+    text = claims_file([("C1", "W00000001", ["97140", "97530"])]).replace("SE*", "X" * 20_000 + "SE*")
+    codes = [(d.code, d.line) for d in Linter_run(text.encode())]
+    assert codes == [("MOD001", 19), ("SCH001", 21)]  # the claim before it is read, and reading stops there

@@ -4,8 +4,8 @@ A format says which files are its own (by suffix, and by content where suffixes 
 document into the encounter tree the schema and rules read (`{"encounters": [...]}` or one
 encounter) with a position for every part a finding can name, says which encounter fields it
 carries (a rule that needs another does not run on it: what a claim format does not carry is
-unknown, not missing), whether it is streamed a record at a time, and whether fixes can be
-written back into it.
+unknown, not missing), whether it is streamed a record (line) at a time or read a part at a
+time, and whether fixes can be written back into it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ class Format:
     title: ClassVar[str]  # as the documentation names it
     suffixes: ClassVar[tuple[str, ...]]
     streamed: ClassVar[bool] = False  # read a record (line) at a time, in byte ranges over workers
+    # read a part (a batch of claims) at a time from a stream (parts()), never held whole
+    in_parts: ClassVar[bool] = False
+    # the flagged lines of its files are kept for excerpts (Document.index.excerpt), not the text
+    excerpted: ClassVar[bool] = False
+    # whether its documents can hold a null (read as an absent field: schema.absent_nulls)
+    nulls: ClassVar[bool] = True
     writes_fixes: ClassVar[bool] = True
     # whether a line can end in a `# cptlint: disable=CODE` comment (suppressions.py)
     line_comments: ClassVar[bool] = False
@@ -40,6 +46,16 @@ class Format:
     def read(self, doc) -> None:  # pragma: no cover - every format has its own
         """Fill doc.root, doc.index and doc.problems from doc.text."""
         raise NotImplementedError
+
+    def parts(self, path: str, stream):  # pragma: no cover - formats read in parts have their own
+        """The documents of a binary stream, a part at a time (in_parts): each a Document whose
+        encounters are numbered from its `first` in the file."""
+        raise NotImplementedError
+
+    @property
+    def read_whole(self) -> bool:
+        """Whether a file is held whole to be read (max-file-size applies)."""
+        return not (self.streamed or self.in_parts)
 
 
 class Yaml(Format):
@@ -82,6 +98,8 @@ class X12(Format):
     name, suffixes = "x12", (".x12", ".837", ".edi")
     title = "X12 837P"
     writes_fixes = states_expectations = False
+    in_parts = excerpted = True
+    nulls = False  # what a claim does not say, the reader leaves out
     lacks = SERVICE_DETAIL  # an 837P line carries code, modifiers, units, pointers, date and provider
     # SBR09, the claim filing indicator code: MB Medicare Part B, CI commercial insurance
     payers = {"sbr09:MB": "medicare", "sbr09:CI": "commercial"}
@@ -93,6 +111,11 @@ class X12(Format):
         from cptlint.formats.x12 import read
 
         read(doc)
+
+    def parts(self, path: str, stream):
+        from cptlint.formats.x12 import parts
+
+        return parts(path, stream)
 
 
 class Fhir(Format):
@@ -142,6 +165,7 @@ class Record(Format):
     name, suffixes = "record", ()
     title = "NDJSON"
     writes_fixes = False  # see fixer.py: a record is never rewritten in place
+    excerpted = True
 
 
 FORMATS: tuple[Format, ...] = (X12(), Yaml(), Fhir(), Json(), FhirLines(), Ndjson())
@@ -157,13 +181,21 @@ def of_path(path: str) -> Format:
     return next((f for f in reversed(FORMATS) if lower.endswith(f.suffixes)), DEFAULT)
 
 
+def of_name(path: str) -> Format | None:
+    """The format a file's name says, where no other shares its suffix; else None (its content
+    settles it: see of_file)."""
+    lower = path.lower()
+    named_by = [f for f in FORMATS if lower.endswith(f.suffixes)]
+    return named_by[0] if len(named_by) == 1 else None
+
+
 def of_file(path: str, text: str) -> Format:
     """The format of a file: its name, and its content where the name says none or several
     formats share it (a `.json` FHIR Claim, an 837P named `.txt`)."""
-    lower = path.lower()
-    named_by = [f for f in FORMATS if lower.endswith(f.suffixes)]
-    if len(named_by) == 1:
-        return named_by[0]
+    found = of_name(path)
+    if found is not None:
+        return found
+    named_by = [f for f in FORMATS if path.lower().endswith(f.suffixes)]
     if not named_by:
         return sniffed(text)
     return next((f for f in named_by if f.recognises(text)), named_by[-1])

@@ -62,6 +62,9 @@ class _Record:
     def whole(self) -> Span:
         return Span(self.number, 1, self.number, len(self.text) + 1)
 
+    def excerpt(self, span: Span) -> str:
+        return self.text
+
     def closest(self, parts: tuple, key: bool) -> Span | None:
         if not parts or parts[0] != self.record:
             return self.whole

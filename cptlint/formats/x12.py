@@ -1,8 +1,10 @@
 """X12 837P professional claims (005010X222A1) read into encounters, each part placed at its element.
 
-Delimiters come from the fixed-width ISA segment (counting from 0: the element separator at 3,
-the repetition separator ISA11 at 82, the component separator ISA16 at 104, the segment
-terminator at 105). Segments may sit on one line or one a line. A claim (loop 2300, CLM) is an
+A file is read a chunk at a time and handed on a part at a time (PART_CLAIMS claims), so memory
+stays flat however many claims it holds. Delimiters come from the fixed-width ISA segment
+(counting from 0: the element separator at 3, the repetition separator ISA11 at 82, the
+component separator ISA16 at 104, the segment terminator at 105). Segments may sit on one line
+or one a line; each knows its line and column as the text goes by. A claim (loop 2300, CLM) is an
 encounter per date of service of its lines (2400: SV1, DTP*472); its diagnoses are HI's
 (ICD-10-CM ABK/ABF, written without the dot); the patient is the subscriber's member id
 (2010BA) or, in a 2000C loop, the member id and the patient's name (2010CA); the billing
@@ -18,14 +20,22 @@ A claim coded in ICD-9-CM (HI BK/BF, before 2015-10-01) is one SCH007 and is not
 
 from __future__ import annotations
 
+import bisect
+import codecs
+import io
 import re
-from typing import NamedTuple
+from collections import defaultdict
+from typing import Iterator, NamedTuple
 
 from cptlint.diagnostics import Span
 from cptlint.formats.claims import ICD9_MESSAGE, discipline, dotted, whole_number
-from cptlint.loader import LineMap, Problem
+from cptlint.loader import Document, Problem
 
 ISA_LENGTH = 106
+CHUNK = 1 << 16  # bytes read at a time: a chunk is split into its segments at once
+HEAD = ISA_LENGTH + 8192  # what is read before the delimiters are settled (GS and ST follow ISA)
+LONGEST_SEGMENT = 1 << 20  # text without a terminator for longer than this is not an 837P
+PART_CLAIMS = 100  # claims handed on at a time
 ICD10 = ("ABK", "ABF")  # principal and other diagnosis, ICD-10-CM
 ICD9 = ("BK", "BF")
 PRINCIPAL = ("ABK", "BK")  # HI01 of the diagnosis HI; other HI segments (BP, BG...) carry no diagnoses
@@ -34,21 +44,33 @@ CLAIM_FILING = frozenset(
     "11 12 13 14 15 16 17 AM BL CH CI DS FI HM LM MA MB MC OF TV VA WC ZZ".split()
 )
 _COMPOSITE = re.compile(r"HC([^A-Za-z0-9 ])")  # SV101 begins with the HC qualifier and a separator
+_NEWLINE = re.compile("\r\n|\r|\n")  # as loader.LineMap counts lines
+_SPACE = " \t\r\n"
 
 
 class Element(NamedTuple):
     text: str
     start: int  # offsets in the file's text
     end: int
+    segment: "Segment"  # which knows the line and column of an offset
 
 
 class Segment:
-    """One segment: its elements as written, their offsets worked out when a place is asked."""
+    """One segment: its elements as written, and where it is (its line, and the offset that
+    line begins at); its elements' offsets worked out when a place is asked."""
 
-    __slots__ = ("id", "start", "pieces")
+    __slots__ = ("id", "start", "pieces", "line", "line_start", "breaks")
 
-    def __init__(self, start: int, pieces: list[str]):
+    def __init__(self, start: int, pieces: list[str], line: int, line_start: int, breaks: list[int] | None):
         self.id, self.start, self.pieces = pieces[0], start, pieces
+        self.line, self.line_start = line, line_start
+        self.breaks = breaks  # where lines begin inside it (a segment broken over lines): rare
+
+    def position(self, offset: int) -> tuple[int, int]:
+        if self.breaks is None or offset < self.breaks[0]:
+            return self.line, offset - self.line_start + 1
+        row = bisect.bisect_right(self.breaks, offset)
+        return self.line + row, offset - self.breaks[row - 1] + 1
 
     @property
     def end(self) -> int:
@@ -56,7 +78,11 @@ class Segment:
 
     @property
     def whole(self) -> Element:
-        return Element("", self.start, self.end)
+        return Element("", self.start, self.end, self)
+
+    @property
+    def name(self) -> Element:
+        return Element(self.id, self.start, self.start + len(self.id), self)
 
     @property
     def count(self) -> int:
@@ -65,8 +91,8 @@ class Segment:
     def get(self, number: int) -> Element | None:
         if number >= len(self.pieces) or not self.pieces[number]:
             return None
-        at = self.start + sum(len(piece) + 1 for piece in self.pieces[:number])
-        return Element(self.pieces[number], at, at + len(self.pieces[number]))
+        at = self.start + sum(map(len, self.pieces[:number])) + number
+        return Element(self.pieces[number], at, at + len(self.pieces[number]), self)
 
     def text(self, number: int) -> str:
         return self.pieces[number] if number < len(self.pieces) else ""
@@ -77,39 +103,414 @@ class Segment:
             return []
         parts, at = [], found.start
         for piece in found.text.split(separator):
-            parts.append(Element(piece, at, at + len(piece)))
+            parts.append(Element(piece, at, at + len(piece), self))
             at += len(piece) + 1
         return parts
 
+    def written(self, separator: str) -> str:
+        return separator.join(self.pieces)
 
-def segments(text: str, start: int, separator: str, terminator: str) -> list[Segment]:
-    """Every segment from start (whitespace between segments read past)."""
-    found = []
-    at = start
-    for raw in text[start:].split(terminator):
-        stripped = raw.lstrip(" \t\r\n")
-        if stripped:
-            found.append(Segment(at + len(raw) - len(stripped), stripped.split(separator)))
-        at += len(raw) + 1
-    return found
+
+def _span(piece: Element) -> Span:
+    segment = piece.segment
+    line, column = segment.position(piece.start)
+    end_line, end_column = segment.position(max(piece.end, piece.start + 1))
+    return Span(line, column, end_line, end_column)
+
+
+class _Text:
+    """A stream's UTF-8 text, a chunk at a time (a byte order mark read past); a byte that is
+    not UTF-8 ends it, and is SCH001 where it stands."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.ended = False
+        self.bad_byte: int | None = None  # the value of the byte that could not be read
+
+    def more(self) -> str:
+        """The next chunk of text; "" at the end."""
+        while not self.ended:
+            data = self.stream.read(CHUNK)
+            state = self.decoder.getstate()
+            try:
+                text = self.decoder.decode(data, final=not data)
+            except UnicodeDecodeError as err:
+                self.ended = True
+                held = state[0] + data
+                self.bad_byte = held[err.start] if err.start < len(held) else 0
+                return held[: err.start].decode("utf-8", "replace").lstrip("\ufeff") if err.start else ""
+            self.ended = not data
+            if text:
+                return text
+        return ""
+
+
+class _Segments:
+    """The segments of a text, split by its terminator a chunk at a time, each placed at its
+    line and column; lines counted as loader.LineMap counts them (CR LF, CR, LF)."""
+
+    def __init__(self, text: _Text, head: str):
+        self.text, self.head = text, head
+        self.line, self.line_start = 1, 0  # the line the next piece of text is on, and its start
+        self.offset = 0  # of the next piece of text
+        self.too_long = False
+
+    def read(self, separator: str, terminator: str) -> Iterator[Segment]:
+        rest, after_cr = self.head, False
+        while True:
+            more = self.text.more()
+            pieces = (rest + more).split(terminator)
+            rest = pieces.pop() if more else None
+            last = len(pieces) - 1
+            for number, raw in enumerate(pieces):
+                ending = "" if rest is None and number == last else terminator
+                body = raw.lstrip(_SPACE)
+                if len(body) == len(raw) - 1 and raw[0] == "\n" and not after_cr and "\n" not in body and "\r" not in body:
+                    # the common segment: one a line, after a line feed (the rest: _piece)
+                    self.line, self.line_start = self.line + 1, self.offset + 1
+                    if body:
+                        yield Segment(self.offset + 1, body.split(separator), self.line, self.line_start, None)
+                    self.offset += len(raw) + len(ending)
+                    if ending == "\n":
+                        self.line, self.line_start = self.line + 1, self.offset
+                else:
+                    yield from self._piece(raw, separator, ending, after_cr)
+                after_cr = ending == "\r"
+            if rest is None:
+                return
+            if len(rest) > LONGEST_SEGMENT:  # said at its first character (position())
+                self.too_long = True
+                lead = len(rest) - len(rest.lstrip(_SPACE))
+                self._count(rest[:lead], self.offset, after_cr)
+                self.offset += lead
+                return
+
+    def _piece(self, raw: str, separator: str, ending: str, after_cr: bool) -> Iterator[Segment]:
+        """raw: the text up to a terminator (ending, "" for the last); the segment it holds, if any."""
+        at = self.offset
+        body = raw.lstrip(_SPACE)
+        lead = len(raw) - len(body)
+        body = body.rstrip("\r\n")  # segments one a line, CR LF, with LF read as the terminator
+        if lead:
+            self._count(raw[:lead], at, after_cr)
+        if body:
+            breaks = None
+            if "\n" in body or "\r" in body:
+                breaks = [at + lead + m.end() for m in _NEWLINE.finditer(body)]
+            yield Segment(at + lead, body.split(separator), self.line, self.line_start, breaks)
+            if breaks is not None:
+                self.line, self.line_start = self.line + len(breaks), breaks[-1]
+        tail = raw[lead + len(body) :] + ending
+        if "\n" in tail or "\r" in tail:
+            self._count(tail, at + lead + len(body), after_cr and not lead and not body)
+        self.offset = at + len(raw) + len(ending)
+
+    def _count(self, space: str, at: int, after_cr: bool) -> None:
+        """The line breaks in space, which begins at offset at."""
+        if after_cr and space.startswith("\n"):  # the LF of a CR LF whose CR was the terminator
+            space, at = space[1:], at + 1
+            self.line_start = at
+        if "\r" not in space:
+            count = space.count("\n")
+            if count:
+                self.line, self.line_start = self.line + count, at + space.rfind("\n") + 1
+            return
+        ends = [m.end() for m in _NEWLINE.finditer(space)]
+        if ends:
+            self.line, self.line_start = self.line + len(ends), at + ends[-1]
+
+    def position(self) -> tuple[int, int]:
+        """Where the text read so far ends."""
+        return self.line, self.offset - self.line_start + 1
+
+
+def parts(path: str, stream) -> Iterator[Document]:
+    """The claims of an 837P stream (binary), as documents of PART_CLAIMS claims each: the
+    encounters of their claims (`{"encounters": [...]}`, the first numbered doc.first in the
+    file), the problems found while reading them, and their places. The last holds what the
+    envelopes' ends said."""
+    text = _Text(stream)
+    head = ""
+    while len(head) < HEAD and not text.ended:
+        head += text.more()
+    reader = _Reader(path)
+    start = len(head) - len(head.lstrip(_SPACE))
+    if head[start : start + 3] != "ISA" or len(head) - start < ISA_LENGTH:
+        yield reader.unreadable(head, text)
+        return
+    separator, component, terminator = head[start + 3], head[start + 104], head[start + 105]
+    used = _terminator_used(head, start, separator, terminator)
+    reader.begin(separator, component, terminator, used)
+    found = _Segments(text, head)
+    del head
+    for segment in found.read(separator, used or terminator):
+        reader.see(segment)
+        if reader.closed >= PART_CLAIMS:
+            yield reader.part()
+    yield from reader.end(found, text)
+
+
+def read(doc) -> None:
+    """An 837P read whole (for a caller that wants its values; the engine takes it a part at a time)."""
+    encounters, placed, index = [], [], None
+    for part in parts(doc.path, io.BytesIO(doc.text.encode("utf-8", "surrogatepass"))):
+        doc.problems.extend(part.problems)
+        if part.root is not None:
+            encounters += part.root["encounters"]
+            placed += part.index.placed
+            index = part.index
+    if index is not None:
+        doc.root = {"encounters": encounters}
+        doc.index = X12Index(index.interchange, placed, 0, [], index.separator, index.ending)
 
 
 class _Reader:
-    def __init__(self, doc):
-        self.doc = doc
-        self.lines = LineMap(doc.text)
+    """The loops read so far, and the part being gathered: its encounters, their places, its
+    problems and the segments seen since the last part."""
+
+    def __init__(self, path: str):
+        self.path = path
         self.encounters: list[dict] = []
         self.placed: list[_Placed] = []
+        self.problems: list[Problem] = []
+        self.seen: list[Segment] = []
+        self.first = 0  # the number in the file of the part's first encounter
+        self.closed = 0  # claims closed in this part
+        self.read_any = False  # an encounter or a problem, in any part
+        self.isa: Segment | None = None
+        self.context: dict = {}  # billing provider, subscriber, patient, payer: what the HL loops said
+        self.claim: _Claim | None = None
+        self.line: dict | None = None
+        self.envelopes = _Envelopes()
 
-    def problem(self, code: str, message: str, piece) -> None:
-        self.doc.problems.append(Problem(code, message, span=_span(self.lines, piece)))
+    def problem(self, code: str, message: str, piece: Element) -> None:
+        self.problems.append(Problem(code, message, span=_span(piece)))
+
+    def part(self) -> Document:
+        doc = Document(self.path, "x12", "", {"encounters": self.encounters}, self.problems)
+        doc.index = X12Index(self.isa.name, self.placed, self.first, self.seen, self.separator, self.ending)
+        doc.first = self.first
+        self.read_any = self.read_any or bool(self.encounters or self.problems)
+        self.first += len(self.encounters)
+        self.encounters, self.placed, self.problems, self.seen, self.closed = [], [], [], [], 0
+        return doc
+
+    def unreadable(self, head: str, text: _Text) -> Document:
+        """The one document of a stream that is not an interchange, or not UTF-8 before it is one."""
+        doc = Document(self.path, "x12", "")
+        if text.bad_byte is not None:
+            line, column = _end_of(head)
+            message = f"not UTF-8 text: byte 0x{text.bad_byte:02x} cannot be read"
+            doc.problems.append(Problem("SCH001", message, span=Span(line, column, line, column + 1)))
+        else:
+            message = "not an X12 interchange: it begins with the 106-character ISA segment"
+            doc.problems.append(Problem("SCH001", message, span=Span(1, 1, 1, 2)))
+        return doc
+
+    def begin(self, separator: str, component: str, terminator: str, used: str | None) -> None:
+        self.separator, self.component, self.terminator, self.used = separator, component, terminator, used
+        self.ending = "" if (used or terminator) in "\r\n" else (used or terminator)  # what a line shows after a segment
+        self.component_settled = False
+
+    def see(self, segment: Segment) -> None:
+        self.seen.append(segment)
+        if self.isa is None:
+            self.isa = segment
+            if self.used is not None:
+                shown = {"\n": "a line break", "\r": "a carriage return"}.get(self.used, f"'{self.used}'")
+                self.problem(
+                    "SCH006",
+                    f"ISA's segment terminator (the byte after ISA16) is '{self.terminator}', but the segments end with {shown}: read with it",
+                    Element(self.terminator, segment.start + 105, segment.start + 106, segment),
+                )
+        self.envelopes.see(self, segment)
+        claim, sid = self.claim, segment.id
+        if claim is not None:
+            claim.segments.append(segment)
+        if sid in ("HL", "SE"):
+            self.close()
+            if sid == "HL":
+                level = segment.text(3)
+                if level == "20":
+                    self.context = {"hl": segment}
+                elif level == "22":
+                    self.context = {k: v for k, v in self.context.items() if k.startswith("billing") or k == "hl"}
+        elif sid == "NM1":
+            kind = segment.text(1)
+            if self.line is not None and kind == "82":
+                self.line["rendering"] = (segment, None)
+            elif claim is not None and kind == "82":
+                claim.rendering = (segment, None)
+            elif kind == "85":
+                self.context["billing"] = segment
+            elif kind == "IL":
+                self.context["subscriber"] = segment
+            elif kind == "QC":
+                self.context["patient"] = segment
+        elif sid == "PRV":
+            if self.line is not None and self.line.get("rendering"):
+                self.line["rendering"] = (self.line["rendering"][0], segment)
+            elif claim is not None and claim.rendering is not None:
+                claim.rendering = (claim.rendering[0], segment)
+            elif segment.text(1) == "BI" and claim is None:
+                self.context["billing_taxonomy"] = segment
+        elif sid == "SBR":
+            self.context["payer"] = segment.get(9)
+            if segment.text(9) not in CLAIM_FILING:
+                what = f"SBR09 is {segment.text(9)}, not a claim filing indicator code" if segment.text(9) else "SBR09, the claim filing indicator, is missing"
+                self.problem("SCH006", what, segment.get(9) or segment.whole)
+        elif sid == "CLM":
+            self.close()
+            self.claim = _Claim(segment, self.context)
+            _required_loops(self, self.context, segment)
+        elif sid == "HI" and claim is not None:
+            claim.his.append(segment)  # read once the component separator is settled (at the first SV1)
+        elif sid == "LX" and claim is not None:
+            self.line = {"lx": segment}
+            claim.lines.append(self.line)
+        elif sid == "SV1" and self.line is not None:
+            self.line["sv1"] = segment
+            if not self.component_settled:
+                self._settle_component(segment)
+        elif sid == "DTP" and segment.text(1) == "472":
+            if self.line is not None:
+                self.line["date"] = segment.get(3)
+            elif claim is not None:
+                claim.date = segment.get(3)
+
+    def _settle_component(self, sv1: Segment) -> None:
+        """The separator the SV1 composites use; a finding at ISA16 where it is not the declared one."""
+        if sv1.get(1) is None:
+            return
+        self.component_settled = True
+        match = _COMPOSITE.match(sv1.text(1))
+        if match and match.group(1) != self.component:
+            self.problem(
+                "SCH006",
+                f"ISA16 declares '{self.component}' as the component separator, but the segments use "
+                f"'{match.group(1)}': read with '{match.group(1)}'",
+                self.isa.get(16) or self.isa.whole,
+            )
+            self.component = match.group(1)
+
+    def close(self) -> None:
+        if self.claim is not None:
+            _close(self, self.claim)
+            self.closed += 1
+        self.claim = self.line = None
+
+    def end(self, found: _Segments, text: _Text) -> Iterator[Document]:
+        """The last part; and where the text could not be read to its end, a document of its
+        own that says so (the claims before it are read)."""
+        self.close()
+        message = None
+        if found.too_long:
+            message = f"not read past here: more than {LONGEST_SEGMENT:,} characters without a segment terminator"
+        elif text.bad_byte is not None:
+            message = f"not UTF-8 text: byte 0x{text.bad_byte:02x} cannot be read"
+        if message is None and not self.read_any and not self.encounters and not self.problems:
+            self.problems.append(Problem("SCH004", "the interchange holds no claim", span=_span(self.isa.name)))
+        yield self.part()
+        if message is not None:
+            line, column = found.position()
+            yield Document(self.path, "x12", "", problems=[Problem("SCH001", message, span=Span(line, column, line, column + 1))])
 
 
-def _span(lines: LineMap, piece: Element) -> Span:
-    start, end = piece.start, max(piece.end, piece.start + 1)
-    line, column = lines.position(start)
-    end_line, end_column = lines.position(end)
-    return Span(line, column, end_line, end_column)
+def _end_of(text: str) -> tuple[int, int]:
+    """The line and column just past text."""
+    ends = [m.end() for m in _NEWLINE.finditer(text)]
+    return len(ends) + 1, len(text) - (ends[-1] if ends else 0) + 1
+
+
+class _Envelopes:
+    """Counts and control numbers of the interchange (ISA/IEA), groups (GS/GE) and transactions (ST/SE)."""
+
+    def __init__(self):
+        self.isa = self.st = self.gs = None
+        self.groups = self.transactions = self.count = 0
+
+    def see(self, reader: _Reader, segment: Segment) -> None:
+        self.count += 1
+        sid = segment.id
+        if self.isa is None:
+            self.isa = segment
+        elif sid == "GS":
+            self.gs, self.groups, self.transactions = segment, self.groups + 1, 0
+        elif sid == "ST":
+            self.st, self.count, self.transactions = segment, 1, self.transactions + 1
+        elif sid == "SE" and self.st is not None:
+            _match(reader, segment, 1, str(self.count), f"the transaction holds {self.count} segments (ST to SE)")
+            _match(reader, segment, 2, self.st.text(2), f"ST02 is {self.st.text(2)}")
+            self.st = None
+        elif sid == "GE" and self.gs is not None:
+            _match(reader, segment, 1, str(self.transactions), f"the group holds {self.transactions} transactions")
+            _match(reader, segment, 2, self.gs.text(6), f"GS06 is {self.gs.text(6)}")
+            self.gs = None
+        elif sid == "IEA":
+            _match(reader, segment, 1, str(self.groups), f"the interchange holds {self.groups} groups")
+            _match(reader, segment, 2, self.isa.text(13), f"ISA13 is {self.isa.text(13)}")
+
+
+def _match(reader: _Reader, segment: Segment, number: int, expected: str, why: str) -> None:
+    written = segment.text(number)
+    if written.lstrip("0") != expected.lstrip("0"):
+        piece = segment.get(number) or segment.whole
+        reader.problem("SCH006", f"{segment.id}{number:02d} says {written or 'nothing'}, but {why}", piece)
+
+
+def _terminator_used(text: str, start: int, separator: str, declared: str) -> str | None:
+    """The terminator the segments after ISA end with, when it is not the declared one: GS
+    follows ISA, and what ends GS is what ends every segment."""
+    after = start + ISA_LENGTH
+    while after < len(text) and text[after] in " \t\r\n":
+        after += 1
+    if text[after : after + 3] != "GS" + separator:
+        return None
+    gs_end = text.find(declared, after)
+    line_end = min((i for i in (text.find("\n", after), text.find("\r", after)) if i >= 0), default=-1)
+    if line_end < 0 or (0 <= gs_end < line_end):
+        return None
+    if text[line_end:].lstrip("\r\n")[:3] != "ST" + separator:
+        return None
+    used = "\r" if text[line_end] == "\r" and text[line_end + 1 : line_end + 2] != "\n" else "\n"
+    return None if used == declared else used
+
+
+class X12Index:
+    """Positions of the encounters of a part of a claim file (numbered from first), by their
+    parts (see _Placed), and the text of the segment a finding is in. A claim file takes no
+    fixes, so no part is exact."""
+
+    def __init__(self, interchange: Element, placed: list, first: int, seen: list, separator: str, ending: str):
+        self.interchange, self.placed, self.first, self.seen = interchange, placed, first, seen
+        self.separator, self.ending = separator, ending
+        self._by_line: dict | None = None
+
+    def exact(self, parts: tuple):
+        return None
+
+    def closest(self, parts: tuple, key: bool) -> Span:
+        parts = tuple(parts)
+        at = parts[1] - self.first if len(parts) >= 2 and parts[0] == "encounters" and isinstance(parts[1], int) else -1
+        if 0 <= at < len(self.placed):
+            return _span(self.placed[at].piece(parts[2:]))
+        return _span(self.interchange)
+
+    def excerpt(self, span: Span):
+        """(column, text) of the segment at span's start, for the text report's excerpt; None
+        where this part has none there."""
+        if self._by_line is None:
+            self._by_line = defaultdict(list)
+            for segment in self.seen + [s for placed in self.placed for s in placed.segments()]:
+                if segment.breaks is None:
+                    self._by_line[segment.line].append(segment)
+        for segment in self._by_line.get(span.line, ()):
+            column = segment.start - segment.line_start + 1
+            text = segment.written(self.separator) + self.ending
+            if column <= span.column <= column + len(text):
+                return column, text
+        return None
 
 
 class _Placed:
@@ -121,6 +522,11 @@ class _Placed:
     def __init__(self, claim, date, billing, provider, lines, component):
         self.claim, self.date, self.billing, self.provider = claim, date, billing, provider
         self.lines, self.component = lines, component
+
+    def segments(self) -> list[Segment]:
+        """The claim's segments and those of the loops around it that it reads."""
+        around = [v.segment if isinstance(v, Element) else v for v in self.claim.context.values()]
+        return self.claim.segments + [s for s in around if isinstance(s, Segment)]
 
     def piece(self, rest: tuple) -> Element:
         clm = self.claim.clm
@@ -156,7 +562,7 @@ class _Placed:
             return sv1.get(4) or sv1.whole
         if name == "diagnosis_pointers":
             pointers = [piece for piece in sv1.components(7, self.component) if piece.text]
-            return _nth(pointers, rest[1:]) or sv1.get(7) or Element(sv1.id, sv1.start, sv1.start + len(sv1.id))
+            return _nth(pointers, rest[1:]) or sv1.get(7) or sv1.name
         if name == "provider" and line.get("rendering"):
             return _provider_piece(line["rendering"], rest[1:]) or sv1.whole
         return sv1.whole
@@ -186,180 +592,19 @@ def _provider_piece(found, rest: tuple) -> Element | None:
     return nm1.whole
 
 
-class X12Index:
-    """Positions of the encounters of a claim file, by their parts (see _Placed). A claim file
-    takes no fixes, so no part is exact."""
-
-    def __init__(self, lines: LineMap, interchange: Element, placed: list[_Placed]):
-        self.lines, self.interchange, self.placed = lines, interchange, placed
-
-    def exact(self, parts: tuple):
-        return None
-
-    def closest(self, parts: tuple, key: bool) -> Span:
-        parts = tuple(parts)
-        if len(parts) >= 2 and parts[0] == "encounters" and isinstance(parts[1], int) and parts[1] < len(self.placed):
-            return _span(self.lines, self.placed[parts[1]].piece(parts[2:]))
-        return _span(self.lines, self.interchange)
-
-
-def read(doc) -> None:
-    text = doc.text
-    start = len(text) - len(text.lstrip("\ufeff \t\r\n"))
-    reader = _Reader(doc)
-    if text[start : start + 3] != "ISA" or len(text) - start < ISA_LENGTH:
-        doc.problems.append(Problem("SCH001", "not an X12 interchange: it begins with the 106-character ISA segment", span=Span(1, 1, 1, 2)))
-        return
-    separator, component, terminator = text[start + 3], text[start + 104], text[start + 105]
-    used = _terminator_used(text, start, separator, terminator)
-    if used is not None:
-        shown = {"\n": "a line break", "\r": "a carriage return"}.get(used, f"'{used}'")
-        reader.problem("SCH006", f"ISA's segment terminator (the byte after ISA16) is '{terminator}', but the segments end with {shown}: read with it", Element(terminator, start + 105, start + 106))
-        terminator = used
-    found = segments(text, start, separator, terminator)
-    component = _component_separator(reader, found, component)
-    _envelopes(reader, found)
-    _claims(reader, found, component)
-    doc.root = {"encounters": reader.encounters}
-    doc.index = X12Index(reader.lines, Element("", start, start + 3), reader.placed)
-
-
-def _terminator_used(text: str, start: int, separator: str, declared: str) -> str | None:
-    """The terminator the segments after ISA end with, when it is not the declared one: GS
-    follows ISA, and what ends GS is what ends every segment."""
-    after = start + ISA_LENGTH
-    while after < len(text) and text[after] in " \t\r\n":
-        after += 1
-    if text[after : after + 3] != "GS" + separator:
-        return None
-    gs_end = text.find(declared, after)
-    line_end = min((i for i in (text.find("\n", after), text.find("\r", after)) if i >= 0), default=-1)
-    if line_end < 0 or (0 <= gs_end < line_end):
-        return None
-    if text[line_end:].lstrip("\r\n")[:3] != "ST" + separator:
-        return None
-    used = "\r" if text[line_end] == "\r" and text[line_end + 1 : line_end + 2] != "\n" else "\n"
-    return None if used == declared else used
-
-
-def _component_separator(reader: _Reader, found: list[Segment], declared: str) -> str:
-    """The separator the SV1 composites use; a finding at ISA16 where it is not the declared one."""
-    for segment in found:
-        if segment.id == "SV1" and segment.get(1) is not None:
-            match = _COMPOSITE.match(segment.text(1))
-            if match and match.group(1) != declared:
-                isa16 = found[0].get(16) or found[0].whole
-                reader.problem(
-                    "SCH006",
-                    f"ISA16 declares '{declared}' as the component separator, but the segments use "
-                    f"'{match.group(1)}': read with '{match.group(1)}'",
-                    isa16,
-                )
-                return match.group(1)
-            return declared
-    return declared
-
-
-def _envelopes(reader: _Reader, found: list[Segment]) -> None:
-    """Counts and control numbers of the interchange (ISA/IEA), groups (GS/GE) and transactions (ST/SE)."""
-    isa, groups, transactions, st, gs = found[0], 0, 0, None, None
-    count = 0
-    for segment in found:
-        count += 1
-        if segment.id == "GS":
-            gs, groups, transactions = segment, groups + 1, 0
-        elif segment.id == "ST":
-            st, count, transactions = segment, 1, transactions + 1
-        elif segment.id == "SE" and st is not None:
-            _match(reader, segment, 1, str(count), f"the transaction holds {count} segments (ST to SE)")
-            _match(reader, segment, 2, st.text(2), f"ST02 is {st.text(2)}")
-            st = None
-        elif segment.id == "GE" and gs is not None:
-            _match(reader, segment, 1, str(transactions), f"the group holds {transactions} transactions")
-            _match(reader, segment, 2, gs.text(6), f"GS06 is {gs.text(6)}")
-            gs = None
-        elif segment.id == "IEA":
-            _match(reader, segment, 1, str(groups), f"the interchange holds {groups} groups")
-            _match(reader, segment, 2, isa.text(13), f"ISA13 is {isa.text(13)}")
-
-
-def _match(reader: _Reader, segment: Segment, number: int, expected: str, why: str) -> None:
-    written = segment.text(number)
-    if written.lstrip("0") != expected.lstrip("0"):
-        piece = segment.get(number) or segment.whole
-        reader.problem("SCH006", f"{segment.id}{number:02d} says {written or 'nothing'}, but {why}", piece)
-
-
 class _Claim:
     """What a claim's segments said, until the next claim or the end of its loops."""
 
     def __init__(self, clm: Segment, context: dict):
         self.clm, self.context = clm, dict(context)
+        self.segments: list[Segment] = [clm]
+        self.his: list[Segment] = []
         self.diagnoses: list[Element] = []
         self.icd9: Element | None = None
         self.hi: Segment | None = None
         self.date: Element | None = None
         self.rendering: tuple | None = None  # (NM1 segment, PRV segment or None)
         self.lines: list[dict] = []
-
-
-def _claims(reader: _Reader, found: list[Segment], component: str) -> None:
-    context: dict = {}  # billing provider, subscriber, patient, payer: what the HL loops said
-    claim: _Claim | None = None
-    line: dict | None = None
-    last_nm1: str | None = None
-    for segment in found:
-        sid = segment.id
-        if sid in ("HL", "SE"):
-            _close(reader, claim)
-            claim = line = None
-            if sid == "HL":
-                level = segment.text(3)
-                if level == "20":
-                    context = {"hl": segment}
-                elif level == "22":
-                    context = {k: v for k, v in context.items() if k.startswith("billing") or k == "hl"}
-        elif sid == "NM1":
-            last_nm1 = segment.text(1)
-            if line is not None and last_nm1 == "82":
-                line["rendering"] = (segment, None)
-            elif claim is not None and last_nm1 == "82":
-                claim.rendering = (segment, None)
-            elif last_nm1 == "85":
-                context["billing"] = segment
-            elif last_nm1 == "IL":
-                context["subscriber"] = segment
-            elif last_nm1 == "QC":
-                context["patient"] = segment
-        elif sid == "PRV":
-            if line is not None and line.get("rendering"):
-                line["rendering"] = (line["rendering"][0], segment)
-            elif claim is not None and claim.rendering is not None:
-                claim.rendering = (claim.rendering[0], segment)
-            elif segment.text(1) == "BI" and claim is None:
-                context["billing_taxonomy"] = segment
-        elif sid == "SBR":
-            context["payer"] = segment.get(9)
-            if segment.text(9) not in CLAIM_FILING:
-                what = f"SBR09 is {segment.text(9)}, not a claim filing indicator code" if segment.text(9) else "SBR09, the claim filing indicator, is missing"
-                reader.problem("SCH006", what, segment.get(9) or segment.whole)
-        elif sid == "CLM":
-            _close(reader, claim)
-            claim, line = _Claim(segment, context), None
-            _required_loops(reader, context, segment)
-        elif sid == "HI" and claim is not None:
-            _diagnosis_codes(reader, claim, segment, component)
-        elif sid == "LX" and claim is not None:
-            line = {"lx": segment}
-            claim.lines.append(line)
-        elif sid == "SV1" and line is not None:
-            line["sv1"] = segment
-        elif sid == "DTP" and segment.text(1) == "472":
-            if line is not None:
-                line["date"] = segment.get(3)
-            elif claim is not None:
-                claim.date = segment.get(3)
-    _close(reader, claim)
 
 
 def _required_loops(reader: _Reader, context: dict, clm: Segment) -> None:
@@ -394,17 +639,13 @@ def _diagnosis_codes(reader: _Reader, claim: _Claim, hi: Segment, component: str
             reader.problem("SCH006", f"HI{number:02d} qualifier {parts[0].text} is not a diagnosis (ABF)", parts[0])
 
 
-def _close(reader: _Reader, claim: _Claim | None) -> None:
+def _close(reader: _Reader, claim: _Claim) -> None:
     """The claim's encounters, one per date of service of its lines."""
-    if claim is None:
-        return
     clm = claim.clm
+    for hi in claim.his:
+        _diagnosis_codes(reader, claim, hi, reader.component)
     if claim.icd9 is not None:
-        reader.problem(
-            "SCH007",
-            ICD9_MESSAGE,
-            claim.icd9,
-        )
+        reader.problem("SCH007", ICD9_MESSAGE, claim.icd9)
         return
     if claim.hi is None:
         reader.problem("SCH006", f"claim {clm.text(1)} has no diagnosis (HI with ABK, loop 2300)", clm.whole)
