@@ -32,6 +32,7 @@ from cptlint.suppressions import NO_SUPPRESSIONS, Suppressions, directive_proble
 
 
 SPILL_FINDINGS = 1000  # a streamed file's findings (and days) go to the run's store this many at a time
+LONG_FILE_BYTES = 1 << 20  # a file read a line or a part at a time this long keeps its findings on disk, uncached
 BOM = b"\xef\xbb\xbf"
 # Problems with the input itself: reported whatever the selection, unless ignored by name (as
 # ruff reports a syntax error always). A schema violation (SCH003) follows the selection.
@@ -187,7 +188,7 @@ class Linter:
 
             if worth_splitting(source):
                 return lint_split(self, source, workers)
-        cacheable = self.cache is not None and source.on_disk and not keep_documents and not self.streams(source)
+        cacheable = self.cache is not None and source.on_disk and not keep_documents and not self.streams(source) and not long_file(source)
         if cacheable:
             in_parts = self.format_of(source).in_parts  # keyed and read a chunk at a time
             try:
@@ -199,7 +200,11 @@ class Linter:
             if found is not None:
                 return found
             if in_parts:
-                result = self._judged(self._lint_source(source), keep_documents)
+                sink, self.sink = self.sink, None  # what is cached is the whole result, none of it sent on
+                try:
+                    result = self._judged(self._lint_source(source), keep_documents)
+                finally:
+                    self.sink = sink
             else:
                 result = self._judged(self.lint_file(source.path, content, source.kind, source.explicit), keep_documents)
             self.cache.put(key, result)
@@ -829,6 +834,17 @@ def _repeated(values) -> set:
         return {v for (v,) in db.execute("select v from v group by v having count(*) > 1")}
     finally:
         db.close()
+
+
+def long_file(source: Source) -> bool:
+    """A file on disk read a line or a part at a time, long enough for its findings to weigh:
+    they go to the run's store as they are found (runner.py), so it is not cached."""
+    if not source.on_disk or formats.named(source.kind, source.path).read_whole:
+        return False
+    try:
+        return os.path.getsize(source.path) >= LONG_FILE_BYTES
+    except OSError:
+        return False
 
 
 def _chunks(path: str):

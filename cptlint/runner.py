@@ -9,17 +9,14 @@ memory stays flat.
 
 from __future__ import annotations
 
-import os
 from itertools import chain, islice
 
-from cptlint import formats
 from cptlint.days import judge_shared_days
-from cptlint.engine import Linter, file_source, made
+from cptlint.engine import Linter, file_source, long_file, made
 from cptlint.parallel import ONE_PROCESS, checked_in_workers
 from cptlint.store import DiskStore, MemoryStore, Run
 
 SPILL_MIN_FILES = 200  # a run of this many files, or with a long NDJSON file, keeps its findings on disk
-SPILL_MIN_BYTES = 1 << 20  # what a long file not read whole is
 
 
 PARTIAL_RUN = (
@@ -52,7 +49,7 @@ class Runner:
         """Lint sources (any iterable: a large run is read as it is walked) on workers
         (parallel.Processes, or a Dask cluster's)."""
         head, sources = _peek(sources, SPILL_MIN_FILES)
-        on_disk = len(head) >= SPILL_MIN_FILES or any(_long(s) for s in head)
+        on_disk = len(head) >= SPILL_MIN_FILES or any(long_file(s) for s in head)
         store = DiskStore(file_source) if on_disk else MemoryStore()
         named: list = []
         self._lint_into(store, self._noting_named(sources, named), workers, progress, sink=store.spill if on_disk else None)
@@ -118,16 +115,6 @@ class Runner:
             return linter.checked(source, keep, workers)
         finally:
             linter.sink = None
-
-
-def _long(source) -> bool:
-    """A file on disk read a line or a part at a time, long enough for its findings to weigh."""
-    if not source.on_disk or formats.named(source.kind, source.path).read_whole:
-        return False
-    try:
-        return os.path.getsize(source.path) >= SPILL_MIN_BYTES
-    except OSError:
-        return False
 
 
 def _peek(items, count: int) -> tuple[list, object]:

@@ -125,7 +125,7 @@ def test_a_long_ndjson_file_sends_its_findings_to_disk_as_they_are_found(tmp_pat
 
     monkeypatch.setattr(DiskStore, "spill", spill)
     monkeypatch.setattr(cptlint.parallel, "SPLIT_MIN_BYTES", 1)  # long enough to split
-    monkeypatch.setattr(cptlint.runner, "SPILL_MIN_BYTES", 1)  # and to keep on disk
+    monkeypatch.setattr(cptlint.engine, "LONG_FILE_BYTES", 1)  # and to keep on disk
     monkeypatch.setattr(cptlint.parallel, "PIECE_MAX_BYTES", 2000)  # many pieces
     monkeypatch.setattr(cptlint.engine, "SPILL_FINDINGS", 3)
     on_disk = _report(*args)
