@@ -275,11 +275,12 @@ def test_positions_are_exact_whatever_the_line_breaks_and_the_chunks(monkeypatch
     check()
 
 
-def test_a_byte_that_is_not_utf8_is_sch001_where_it_stands_after_the_claims_before_it():
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_byte_that_is_not_utf8_is_sch001_where_it_stands_after_the_claims_before_it(bom):
     from cptlint.loader import decode
 
-    text = claims_file([(f"C{i}", f"W{i:08d}", ["97140", "97530"]) for i in range(3)]).encode()
-    bad = text.replace(b"NM1*IL*1*DOE*JANE****MI*W00000002", b"NM1*IL*1*DOE*J\xffNE****MI*W00000002")
+    text = bom + claims_file([(f"C{i}", f"W{i:08d}", ["97140", "97530"]) for i in range(3)]).encode()
+    bad = text.replace(b"NM1*IL*1*DOE*JANE****MI*W00000002", b"NM1*IL*1*DOE*J\xc3\xa9\xffNE****MI*W00000002")
     _, expected = decode(bad)
     diagnostics = Linter_run(bad)
     assert [d.code for d in diagnostics] == ["MOD001", "MOD001", "SCH001"]  # the claims read before it are checked

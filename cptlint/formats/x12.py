@@ -126,24 +126,35 @@ class _Text:
         self.stream = stream
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self.ended = False
+        self.started = False  # whether any text was read (a byte order mark comes first alone)
         self.bad_byte: int | None = None  # the value of the byte that could not be read
 
     def more(self) -> str:
         """The next chunk of text; "" at the end."""
         while not self.ended:
             data = self.stream.read(CHUNK)
-            state = self.decoder.getstate()
+            held = self.decoder.getstate()[0] + data  # with the bytes of a character begun before
             try:
                 text = self.decoder.decode(data, final=not data)
-            except UnicodeDecodeError as err:
+            except UnicodeDecodeError:
                 self.ended = True
-                held = state[0] + data
-                self.bad_byte = held[err.start] if err.start < len(held) else 0
-                return held[: err.start].decode("utf-8", "replace").lstrip("\ufeff") if err.start else ""
+                return self._good_part(held)
             self.ended = not data
             if text:
+                self.started = True
                 return text
         return ""
+
+    def _good_part(self, held: bytes) -> str:
+        """The text of held up to its first byte that is not UTF-8, which bad_byte notes."""
+        if not self.started and held.startswith(codecs.BOM_UTF8):
+            held = held[len(codecs.BOM_UTF8) :]
+        try:
+            held.decode("utf-8")
+        except UnicodeDecodeError as err:
+            self.bad_byte = held[err.start]
+            return held[: err.start].decode("utf-8")
+        return held.decode("utf-8")  # pragma: no cover - the decoder found a bad byte in held
 
 
 class _Segments:
