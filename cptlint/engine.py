@@ -455,9 +455,10 @@ class Linter:
         if run:
             self._judge_claims(run, run_key, result, visits)
         repeated = _repeated(result.run_days)
-        for day, visit in dict(zip(result.run_days, visits)).items():
-            if day in repeated:
+        for day, visit in zip(result.run_days, visits):
+            if day in repeated:  # once for each of two pieces (see settle_lines)
                 result.day_ids += [(day, visit), (day, visit)]
+                repeated.discard(day)
         used_again = _repeated(result.id_digests)
         if used_again:
             self._claim_ids_used_again(result, opened, found, used_again)
