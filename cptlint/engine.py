@@ -483,7 +483,7 @@ class Linter:
         with opened() as stream:
             for part in found.parts(result.path, stream):
                 listed = part.root["encounters"] if isinstance(part.root, dict) else []
-                for number, value in enumerate(listed, start=part.first):
+                for number, value in enumerate(listed, start=part.first or 0):
                     encounter_id = _id_of(value)
                     if encounter_id is None or self.local_id(encounter_id) not in digests:
                         continue

@@ -158,12 +158,17 @@ def test_every_sample_is_explained():
     assert sorted(p.name for p in SAMPLES) == sorted(EXPLAINED)
 
 
-def test_a_bulk_export_is_read_a_resource_a_line_with_the_findings_of_each_on_its_line(tmp_path, monkeypatch):
+@pytest.mark.parametrize("part_lines", [100, 1])
+def test_a_bulk_export_is_read_a_resource_a_line_with_the_findings_of_each_on_its_line(tmp_path, monkeypatch, part_lines):
     """FHIR NDJSON (Bulk Data export): the samples one a line give each sample's findings on its
-    line, and the two carrier samples, one claim in two responses, share an id (SCH005)."""
+    line, and the two carrier samples, one claim in two responses, share an id (SCH005), also
+    when each resource is a part of its own."""
     from click.testing import CliRunner
 
     from cptlint.cli import main
+    from cptlint.formats import fhir
+
+    monkeypatch.setattr(fhir, "PART_LINES", part_lines)
 
     records = [json.dumps(json.loads(p.read_text())) for p in SAMPLES]
     (tmp_path / "export.ndjson").write_text("\n".join(records) + "\n")
@@ -210,3 +215,69 @@ def test_stdin_named_json_is_read_as_the_format_its_content_says(monkeypatch):
     result = CliRunner().invoke(main, ["check", "--no-cache", "--stdin-filename", "claim.json", "-"], input=text)
     assert "claim.json:" in result.output and "MOD005" in result.output and "SCH003" not in result.output
 
+
+
+def _export(count: int) -> str:
+    """A bulk export of count copies of the samples, each copy's ids its own."""
+    lines = []
+    for copy in range(count):
+        for path in SAMPLES:
+            resource = json.loads(path.read_text())
+            resource["id"] = f"{resource.get('id')}-{copy}"
+            lines.append(json.dumps(resource))
+    return "\n".join(lines) + "\n"
+
+
+def test_a_bulk_export_is_handed_on_a_part_at_a_time_as_it_is_read():
+    """Memory flat however long the export: the first part comes before the stream is read to
+    its end, no part holds more than PART_LINES resources, and their encounters are numbered on
+    from part to part."""
+    import io
+
+    from cptlint.formats import fhir
+
+    text = _export(60)  # 240 resources
+
+    class Counted(io.BytesIO):
+        lines_read = 0
+
+        def __iter__(self):
+            for line in iter(self.readline, b""):
+                self.lines_read += 1
+                yield line
+
+    stream = Counted(text.encode())
+    parts = fhir.parts_of_lines("export.ndjson", stream)
+    first = next(parts)
+    assert stream.lines_read == fhir.PART_LINES and first.first == 0
+    rest = list(parts)
+    assert [len(p.index.inner) for p in [first, *rest]] == [100, 100, 40]
+    counts = [len(p.root["encounters"]) for p in [first, *rest]]
+    assert [p.first for p in rest] == [counts[0], counts[0] + counts[1]]
+
+
+def test_a_bulk_export_is_not_held_to_max_file_size(tmp_path):
+    from cptlint.config import Settings
+    from cptlint.engine import Linter, file_source
+
+    path = tmp_path / "export.ndjson"
+    path.write_text(_export(2))
+    limited = Linter(Settings(max_file_size=1000)).run([file_source(str(path))]).diagnostics
+    unlimited = Linter(Settings()).run([file_source(str(path))]).diagnostics
+    assert limited == unlimited and "SCH008" in {d.code for d in limited} and "SCH001" not in {d.code for d in limited}
+
+
+@pytest.mark.parametrize("bad", [b"\xff{}", b'{"resourceType": "Claim", '])
+def test_a_line_of_a_bulk_export_that_cannot_be_read_is_sch001_on_it_and_its_neighbours_are_read(bad):
+    """A bulk export is read a line at a time: a line that is not UTF-8, or not JSON, is SCH001
+    on that line, and the resources beside it (in the same part) are checked all the same."""
+    from cptlint.config import Settings
+    from cptlint.engine import Linter, Source
+
+    good = _export(1).encode().split(b"\n")
+    content = b"\n".join(good[:2] + [bad] + good[2:])
+    diagnostics = Linter(Settings()).run([Source("export.ndjson", lambda: content)]).diagnostics
+    assert [d.line for d in diagnostics if d.code == "SCH001"] == [3]
+    expected = [(n if n < 3 else n + 1, text) for n, p in enumerate(SAMPLES, 1) for text in EXPLAINED[p.name]]
+    mine = [(d.line, f"{d.code} {d.message}") for d in diagnostics if d.code not in ("SCH001", "SCH005")]
+    assert sorted(mine) == sorted(expected)  # (SCH005: the two carrier samples, one claim, share an id)

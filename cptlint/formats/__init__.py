@@ -140,10 +140,11 @@ class Fhir(Format):
 
 
 class FhirLines(Fhir):
-    """A FHIR bulk export: a Claim or ExplanationOfBenefit a line (NDJSON), read whole."""
+    """A FHIR bulk export: a Claim or ExplanationOfBenefit a line (NDJSON), read a part at a time."""
 
     name, suffixes = "fhir-lines", (".ndjson", ".jsonl")
     title = "FHIR R4 NDJSON"
+    in_parts = excerpted = True
 
     def recognises(self, text: str) -> bool:
         from cptlint.formats.fhir import recognises_lines
@@ -154,6 +155,11 @@ class FhirLines(Fhir):
         from cptlint.formats.fhir import read_lines
 
         read_lines(doc)
+
+    def parts(self, path: str, stream):
+        from cptlint.formats.fhir import parts_of_lines
+
+        return parts_of_lines(path, stream)
 
 
 # Where formats share a suffix (FHIR and plain JSON or NDJSON), the first that recognises the

@@ -9,7 +9,8 @@ its discipline. The billing provider is `provider`; the patient is `patient`. Bl
 resources (CMS's Medicare claims, told by their bluebutton.cms.gov systems) are Medicare's.
 
 Positions are the JSON positions of the file: each encounter part is mapped to the JSON part it
-was read from. What cptlint does not use (extensions, adjudication, placeholders) is read past;
+was read from. A bulk export (FHIR NDJSON) is read a line at a time and handed on PART_LINES
+resources at a time (parts_of_lines), so its memory stays flat however long it is. What cptlint does not use (extensions, adjudication, placeholders) is read past;
 what it uses and cannot read is SCH008 at its place: a wrong type, a code system it does not
 know, a sequence that points at nothing. A resource coded only in ICD-9-CM is one SCH007.
 """
@@ -17,14 +18,16 @@ know, a sequence that points at nothing. A resource coded only in ICD-9-CM is on
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 from cptlint.formats.claims import ICD9_MESSAGE, discipline, dotted, whole_number
 from cptlint.diagnostics import Span
 from cptlint.formats import json as json_format
 from cptlint.formats.ndjson import load_record
-from cptlint.loader import Problem
+from cptlint.loader import Document, Problem
 
 CLAIMS = ("Claim", "ExplanationOfBenefit")
+PART_LINES = 100  # the resources of a bulk export handed on at a time
 PROCEDURE_SYSTEMS = frozenset(
     (
         "http://www.ama-assn.org/go/cpt",
@@ -68,19 +71,27 @@ class Mapped:
         found = self.places.get(tuple(parts))
         return self.inner[found[0]].exact(found[1]) if found is not None else None
 
+    def excerpt(self, span: Span) -> str | None:
+        """The text of span's line, where it is a line of a bulk export read here."""
+        for index in self.inner:
+            if index.line_offset + 1 == span.line and "\n" not in index.text:
+                return index.text
+        return None
+
     def closest(self, parts: tuple, key: bool):
         parts = tuple(parts)
         while parts not in self.places:
             if not parts:
-                return self.inner[0].closest((), False)
+                return self.inner[0].closest((), False) if self.inner else Span(1, 1, 1, 2)
             parts, key = parts[:-1], False
         which, theirs = self.places[parts]
         return self.inner[which].closest(theirs, key)
 
 
 class _Reader:
-    def __init__(self, doc):
+    def __init__(self, doc, first: int = 0):
         self.doc = doc
+        self.first = first  # the number in the file of the first encounter read here
         self.places: dict[tuple, tuple] = {}
         self.encounters: list[dict] = []
         self.indexes: list = []  # the JSON positions of each text read
@@ -117,20 +128,73 @@ def read(doc) -> None:
 
 
 def read_lines(doc) -> None:
-    """A bulk export (FHIR NDJSON): a resource a line, each read as read() reads a file, placed
-    on its own line. Read whole: its claims are checked together, as a day is one file's."""
+    """A bulk export (FHIR NDJSON) read whole, for a caller that wants its values (the engine
+    takes it a part at a time: parts_of_lines): a resource a line, each read as read() reads a
+    file, placed on its own line."""
     reader = _Reader(doc)
     for number, line in enumerate(doc.text.split("\n"), start=1):
+        _read_line(reader, line, number)
+    _ended(reader)
+
+
+def parts_of_lines(path: str, stream) -> Iterator[Document]:
+    """A bulk export from a binary stream, a line at a time, as documents of PART_LINES
+    resources each (their encounters numbered from doc.first in the file). A line that cannot
+    be read (not UTF-8, not JSON) is a document of its own, its SCH001 on it; the lines after
+    it are read."""
+    read_any = False
+    reader = _Reader(Document(path, "fhir-lines", ""))
+    for number, raw in enumerate(stream, start=1):
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as err:
+            span = Span(number, err.start + 1, number, err.start + 2)
+            message = f"not UTF-8 text: byte 0x{raw[err.start]:02x} cannot be read"
+            yield Document(path, "fhir-lines", "", problems=[Problem("SCH001", message, span=span)])
+            continue
         if not line.strip():
             continue
-        one = load_record(doc.path, line, number, 0)
-        doc.problems.extend(one.problems)
+        one = load_record(path, line, number, 0)
+        if not one.is_readable:
+            yield Document(path, "fhir-lines", "", problems=one.problems)
+            continue
+        read_any = True
+        reader.doc.problems.extend(one.problems)
         if one.root is not None:
             reader.read(one.root, one.index.inner)
+        if len(reader.indexes) >= PART_LINES:
+            yield _part(reader)
+            reader = _Reader(Document(path, "fhir-lines", ""), reader.first + len(reader.encounters))
+    if reader.indexes:
+        yield _part(reader)
+    elif not read_any:
+        reader.doc.problems.append(Problem("SCH004", "the file holds no resource", span=Span(1, 1, 1, 2)))
+        yield _part(reader)
+
+
+def _read_line(reader: _Reader, line: str, number: int) -> None:
+    if not line.strip():
+        return
+    one = load_record(reader.doc.path, line, number, 0)
+    reader.doc.problems.extend(one.problems)
+    if one.root is not None:
+        reader.read(one.root, one.index.inner)
+
+
+def _ended(reader: _Reader) -> None:
+    """The end of a bulk export: SCH004 where no line held a resource."""
     if not reader.indexes:
-        doc.problems.append(Problem("SCH004", "the file holds no resource", span=Span(1, 1, 1, 2)))
+        reader.doc.problems.append(Problem("SCH004", "the file holds no resource", span=Span(1, 1, 1, 2)))
         return
     reader.done()
+
+
+def _part(reader: _Reader) -> Document:
+    reader.done()
+    reader.doc.first = reader.first
+    return reader.doc
 
 
 def _resources(reader: _Reader, root) -> list[tuple[tuple, dict]]:
@@ -213,7 +277,7 @@ def _resource(reader: _Reader, at: tuple, resource: dict) -> None:
     if not items:
         reader.problem("SCH008", f"{resource['resourceType']} {resource.get('id', '')} has no item".replace("  ", " "), at)
     for date, lines in by_date.items():
-        number = len(reader.encounters)
+        number = reader.first + len(reader.encounters)
         ours = ("encounters", number)
         encounter: dict = {"id": str(resource.get("id", "")) + (f" {date}" if len(by_date) > 1 else "")}
         reader.place(ours, at)
