@@ -236,7 +236,8 @@ class Linter:
         """Why a file on disk is not read, if it is not: it is not a regular file (a device, a
         pipe: /dev/zero never ends), it is reached through a symbolic link that leads outside
         the project (the folder of its configuration, else the current one), or, unless it is
-        read a line or a part at a time (NDJSON, 837P), it is larger than max-file-size."""
+        read a line or a part at a time (NDJSON, 837P, a FHIR bulk export), it is larger than
+        max-file-size."""
         if not source.on_disk:
             return None
         try:
@@ -253,8 +254,8 @@ class Linter:
         return None
 
     def streams(self, source: Source) -> bool:
-        """An NDJSON file on disk: read a line at a time, never whole (a FHIR bulk export, told
-        by its first line, is read whole)."""
+        """An NDJSON file of encounters on disk: read a line at a time, in byte ranges over workers
+        (a FHIR bulk export, told by its first line, is read a part at a time instead)."""
         return source.on_disk and self.format_of(source).streamed
 
     def format_of(self, source: Source) -> formats.Format:
@@ -421,12 +422,13 @@ class Linter:
             self._add(result, doc, problem, ids.get(_slot_of(problem.parts, slot_set)))
 
     def _lint_parts(self, path: str, opened, found: formats.Format, days: set | None = None) -> FileResult:
-        """A claim file a part at a time (formats.Format.parts), from the binary stream opened()
-        gives: a part's encounters are let go of once the run of consecutive encounters of one
-        day they are in is judged, so memory stays flat however many claims the file holds. As
-        for NDJSON lines, a day whose runs are apart is judged again over all of them
-        (days.py), and an id used twice is found from 8-byte digests and placed by reading the
-        file again. days: read again for the encounters of these days alone (reread)."""
+        """A claim file (an 837P, a FHIR bulk export) a part at a time (formats.Format.parts),
+        from the binary stream opened() gives: a part's encounters are let go of once the run of
+        consecutive encounters of one day they are in is judged, so memory stays flat however
+        many claims the file holds. As for NDJSON lines, a day whose runs are apart is judged
+        again over all of them (days.py), and an id used twice is found from 8-byte digests and
+        placed by reading the file again. days: read again for the encounters of these days
+        alone (reread)."""
         result = FileResult(path, ignored=self.settings.ignored_in_file(path))
         scope = self.scope(path)
         run: list[Encounter] = []
@@ -478,7 +480,7 @@ class Linter:
         self.judge_day(encounters, lambda owner: result, ids)
 
     def _claim_ids_used_again(self, result: FileResult, opened, found: formats.Format, digests: set) -> None:
-        """SCH005 at each encounter of a claim file whose id an earlier one has."""
+        """SCH005 at each encounter of a claim file read in parts whose id an earlier one has."""
         seen: set[str] = set()
         with opened() as stream:
             for part in found.parts(result.path, stream):
