@@ -32,6 +32,7 @@ from cptlint.suppressions import NO_SUPPRESSIONS, Suppressions, directive_proble
 
 
 SPILL_FINDINGS = 1000  # a streamed file's findings (and days) go to the run's store this many at a time
+EXCERPT_AROUND = 200  # characters kept either side of a finding on a long line, for its excerpt
 LONG_FILE_BYTES = 1 << 20  # a file read a line or a part at a time this long keeps its findings on disk, uncached
 BOM = b"\xef\xbb\xbf"
 # Problems with the input itself: reported whatever the selection, unless ignored by name (as
@@ -877,9 +878,13 @@ def _json_or_none(text: str):
 
 def _keep_excerpt(result: FileResult, doc: loader.Document, span: Span) -> None:
     """The text of a flagged line of a file not kept whole: an NDJSON record's line, or the
-    segments of a claim file's line that findings are in ((column, text) each)."""
+    pieces of a line that findings are in ((column, text) each: an 837P's segments, the text
+    around a finding on a long line, such as a FHIR resource's)."""
     index = doc.positions()
     found = index.excerpt(span) if index is not None else None
+    if isinstance(found, str) and len(found) > 2 * EXCERPT_AROUND:
+        start = max(0, span.column - 1 - EXCERPT_AROUND)
+        found = (start + 1, found[start : span.column - 1 + EXCERPT_AROUND])
     if isinstance(found, str):
         result.excerpts[span.line] = found
     elif found is not None:

@@ -281,3 +281,31 @@ def test_a_line_of_a_bulk_export_that_cannot_be_read_is_sch001_on_it_and_its_nei
     expected = [(n if n < 3 else n + 1, text) for n, p in enumerate(SAMPLES, 1) for text in EXPLAINED[p.name]]
     mine = [(d.line, f"{d.code} {d.message}") for d in diagnostics if d.code not in ("SCH001", "SCH005")]
     assert sorted(mine) == sorted(expected)  # (SCH005: the two carrier samples, one claim, share an id)
+
+
+def test_the_text_report_of_a_bulk_export_keeps_only_the_text_around_each_finding(tmp_path, monkeypatch):
+    """A resource is a line of tens of kilobytes: for its excerpt a run keeps the text around
+    each finding, not the line, and the report shows the finding's place with its caret."""
+    from click.testing import CliRunner
+
+    import cptlint.engine
+    from cptlint.cli import main
+    from cptlint.config import Settings
+    from cptlint.engine import Linter, file_source
+
+    monkeypatch.chdir(tmp_path)
+    text = _export(1)
+    (tmp_path / "export.ndjson").write_text(text)
+    lines = text.split("\n")
+    result = Linter(Settings()).checked(file_source("export.ndjson"))
+    assert result.excerpts and all(
+        isinstance(kept, tuple) and all(len(piece) <= 2 * cptlint.engine.EXCERPT_AROUND for _, piece in kept)
+        for kept in result.excerpts.values()
+    )
+    report = CliRunner().invoke(main, ["check", "--no-cache", "export.ndjson"]).output.splitlines()
+    places = [tuple(map(int, row.split(":")[1:3])) for row in report if row.startswith("export.ndjson:")]
+    assert places
+    shown = [i for i, row in enumerate(report) if row.split("|")[0].strip().isdigit()]
+    for (line, column), i in zip(places, shown):
+        excerpt, caret = report[i].split("| ", 1)[1], report[i + 1].split("| ", 1)[1]
+        assert excerpt[caret.index("^") :].startswith(lines[line - 1][column - 1 : column + 4])
