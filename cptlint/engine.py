@@ -485,14 +485,10 @@ class Linter:
         seen: set[str] = set()
         with opened() as stream:
             for part in found.parts(result.path, stream):
-                listed = part.root["encounters"] if isinstance(part.root, dict) else []
-                for number, value in enumerate(listed, start=part.first or 0):
-                    encounter_id = _id_of(value)
-                    if encounter_id is None or self.local_id(encounter_id) not in digests:
-                        continue
-                    if encounter_id in seen:
-                        self._add(result, part, _duplicate_id_problem(encounter_id, ("encounters", number)), encounter_id)
-                    seen.add(encounter_id)
+                slots = self._encounter_slots(part, [])
+                ids = {parts: i for parts, value in slots if (i := _id_of(value)) is not None and self.local_id(i) in digests}
+                for problem in _duplicate_ids(slots, ids, seen):
+                    self._add(result, part, problem, ids[problem.parts[:2]])
 
     def _claim_payers(self, encounters) -> None:
         """A claim's payer code (`sbr09:MB`) becomes the profile it stands for; one that stands
@@ -901,9 +897,10 @@ def _renumbered(problems: list[loader.Problem], first: int) -> None:
             problem.parts = ("encounters", parts[1] + first) + parts[2:]
 
 
-def _duplicate_ids(slots: list, ids: dict) -> list[loader.Problem]:
-    """SCH005 at each encounter of a file whose id an earlier one has."""
-    seen: set[str] = set()
+def _duplicate_ids(slots: list, ids: dict, seen: set | None = None) -> list[loader.Problem]:
+    """SCH005 at each encounter of a file whose id an earlier one has; seen: the ids of the
+    encounters before these (a file read in parts), added to."""
+    seen = set() if seen is None else seen
     problems = []
     for parts, _ in slots:
         encounter_id = ids.get(parts)
