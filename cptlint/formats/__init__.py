@@ -187,21 +187,24 @@ def of_path(path: str) -> Format:
     return next((f for f in reversed(FORMATS) if lower.endswith(f.suffixes)), DEFAULT)
 
 
+def _named_by(path: str) -> list[Format]:
+    lower = path.lower()
+    return [f for f in FORMATS if lower.endswith(f.suffixes)]
+
+
 def of_name(path: str) -> Format | None:
     """The format a file's name says, where no other shares its suffix; else None (its content
     settles it: see of_file)."""
-    lower = path.lower()
-    named_by = [f for f in FORMATS if lower.endswith(f.suffixes)]
+    named_by = _named_by(path)
     return named_by[0] if len(named_by) == 1 else None
 
 
 def of_file(path: str, text: str) -> Format:
     """The format of a file: its name, and its content where the name says none or several
     formats share it (a `.json` FHIR Claim, an 837P named `.txt`)."""
-    found = of_name(path)
-    if found is not None:
-        return found
-    named_by = [f for f in FORMATS if path.lower().endswith(f.suffixes)]
+    named_by = _named_by(path)
+    if len(named_by) == 1:
+        return named_by[0]
     if not named_by:
         return sniffed(text)
     return next((f for f in named_by if f.recognises(text)), named_by[-1])
