@@ -141,9 +141,12 @@ def decode(data: bytes) -> tuple[str | None, Problem | None]:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as err:
         good = data[: err.start].decode("utf-8")
-        line, column = LineMap(good).position(len(good))
-        message = f"not UTF-8 text: byte 0x{data[err.start]:02x} cannot be read"
-        return None, Problem("SCH001", message, span=Span(line, column, line, column + 1))
+        return None, not_utf8(data[err.start], *LineMap(good).position(len(good)))
+
+
+def not_utf8(byte: int, line: int, column: int) -> Problem:
+    """SCH001 at a byte that is not UTF-8, where it stands."""
+    return Problem("SCH001", f"not UTF-8 text: byte 0x{byte:02x} cannot be read", span=Span(line, column, line, column + 1))
 
 
 def load(path: str, data: bytes, kind: str | None = None) -> Document:

@@ -24,7 +24,7 @@ from cptlint.formats.claims import ICD9_MESSAGE, discipline, dotted, whole_numbe
 from cptlint.diagnostics import Span
 from cptlint.formats import json as json_format
 from cptlint.formats.ndjson import load_record
-from cptlint.loader import Document, Problem
+from cptlint.loader import Document, Problem, not_utf8
 
 CLAIMS = ("Claim", "ExplanationOfBenefit")
 PART_LINES = 100  # the resources of a bulk export handed on at a time
@@ -150,9 +150,7 @@ def parts_of_lines(path: str, stream) -> Iterator[Document]:
         try:
             line = raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as err:
-            span = Span(number, err.start + 1, number, err.start + 2)
-            message = f"not UTF-8 text: byte 0x{raw[err.start]:02x} cannot be read"
-            yield Document(path, "fhir-lines", "", problems=[Problem("SCH001", message, span=span)])
+            yield Document(path, "fhir-lines", "", problems=[not_utf8(raw[err.start], number, err.start + 1)])
             continue
         if not line.strip():
             continue

@@ -29,7 +29,7 @@ from typing import Iterator, NamedTuple
 
 from cptlint.diagnostics import Span
 from cptlint.formats.claims import ICD9_MESSAGE, discipline, dotted, whole_number
-from cptlint.loader import Document, Problem
+from cptlint.loader import Document, LineMap, Problem, not_utf8
 
 ISA_LENGTH = 106
 CHUNK = 1 << 16  # bytes read at a time: a chunk is split into its segments at once
@@ -311,9 +311,7 @@ class _Reader:
         """The one document of a stream that is not an interchange, or not UTF-8 before it is one."""
         doc = Document(self.path, "x12", "")
         if text.bad_byte is not None:
-            line, column = _end_of(head)
-            message = f"not UTF-8 text: byte 0x{text.bad_byte:02x} cannot be read"
-            doc.problems.append(Problem("SCH001", message, span=Span(line, column, line, column + 1)))
+            doc.problems.append(not_utf8(text.bad_byte, *LineMap(head).position(len(head))))
         else:
             message = "not an X12 interchange: it begins with the 106-character ISA segment"
             doc.problems.append(Problem("SCH001", message, span=Span(1, 1, 1, 2)))
@@ -415,38 +413,31 @@ class _Reader:
         """The last part; and where the text could not be read to its end, a document of its
         own that says so (the claims before it are read)."""
         self.close()
-        message = None
+        stop = None  # why the text was not read to its end
+        line, column = found.position()
         if found.too_long:
             message = f"not read past here: more than {LONGEST_SEGMENT:,} characters without a segment terminator"
+            stop = Problem("SCH001", message, span=Span(line, column, line, column + 1))
         elif text.bad_byte is not None:
-            message = f"not UTF-8 text: byte 0x{text.bad_byte:02x} cannot be read"
-        if message is None and not self.read_any and not self.encounters and not self.problems:
+            stop = not_utf8(text.bad_byte, line, column)
+        if stop is None and not self.read_any and not self.encounters and not self.problems:
             self.problems.append(Problem("SCH004", "the interchange holds no claim", span=_span(self.isa.name)))
         yield self.part()
-        if message is not None:
-            line, column = found.position()
-            yield Document(self.path, "x12", "", problems=[Problem("SCH001", message, span=Span(line, column, line, column + 1))])
-
-
-def _end_of(text: str) -> tuple[int, int]:
-    """The line and column just past text."""
-    ends = [m.end() for m in _NEWLINE.finditer(text)]
-    return len(ends) + 1, len(text) - (ends[-1] if ends else 0) + 1
+        if stop is not None:
+            yield Document(self.path, "x12", "", problems=[stop])
 
 
 class _Envelopes:
     """Counts and control numbers of the interchange (ISA/IEA), groups (GS/GE) and transactions (ST/SE)."""
 
     def __init__(self):
-        self.isa = self.st = self.gs = None
+        self.st = self.gs = None
         self.groups = self.transactions = self.count = 0
 
     def see(self, reader: _Reader, segment: Segment) -> None:
         self.count += 1
         sid = segment.id
-        if self.isa is None:
-            self.isa = segment
-        elif sid == "GS":
+        if sid == "GS":
             self.gs, self.groups, self.transactions = segment, self.groups + 1, 0
         elif sid == "ST":
             self.st, self.count, self.transactions = segment, 1, self.transactions + 1
@@ -460,7 +451,7 @@ class _Envelopes:
             self.gs = None
         elif sid == "IEA":
             _match(reader, segment, 1, str(self.groups), f"the interchange holds {self.groups} groups")
-            _match(reader, segment, 2, self.isa.text(13), f"ISA13 is {self.isa.text(13)}")
+            _match(reader, segment, 2, reader.isa.text(13), f"ISA13 is {reader.isa.text(13)}")
 
 
 def _match(reader: _Reader, segment: Segment, number: int, expected: str, why: str) -> None:
