@@ -101,6 +101,13 @@ class _Reader:
         for at, resource in _resources(self, value):
             _resource(self, at, resource)
 
+    def take(self, line) -> None:
+        """A line of a bulk export, read as a document of its own (ndjson.load_record): its
+        problems, and its resources."""
+        self.doc.problems.extend(line.problems)
+        if line.root is not None:
+            self.read(line.root, line.index.inner)
+
     def problem(self, code: str, message: str, at: tuple) -> None:
         self.doc.problems.append(Problem(code, message, span=self.indexes[-1].closest(at, False)))
 
@@ -133,8 +140,12 @@ def read_lines(doc) -> None:
     file, placed on its own line."""
     reader = _Reader(doc)
     for number, line in enumerate(doc.text.split("\n"), start=1):
-        _read_line(reader, line, number)
-    _ended(reader)
+        if line.strip():
+            reader.take(load_record(doc.path, line, number, 0))
+    if not reader.indexes:
+        _no_resource(reader)
+        return
+    reader.done()
 
 
 def parts_of_lines(path: str, stream) -> Iterator[Document]:
@@ -159,34 +170,18 @@ def parts_of_lines(path: str, stream) -> Iterator[Document]:
             yield Document(path, "fhir-lines", "", problems=one.problems)
             continue
         read_any = True
-        reader.doc.problems.extend(one.problems)
-        if one.root is not None:
-            reader.read(one.root, one.index.inner)
+        reader.take(one)
         if len(reader.indexes) >= PART_LINES:
             yield _part(reader)
             reader = _Reader(Document(path, "fhir-lines", ""), reader.first + len(reader.encounters))
-    if reader.indexes:
+    if not read_any:
+        _no_resource(reader)  # in a part of no encounter, for which the engine adds no SCH004 of its own
+    if reader.indexes or not read_any:
         yield _part(reader)
-    elif not read_any:
-        reader.doc.problems.append(Problem("SCH004", "the file holds no resource", span=Span(1, 1, 1, 2)))
-        yield _part(reader)
 
 
-def _read_line(reader: _Reader, line: str, number: int) -> None:
-    if not line.strip():
-        return
-    one = load_record(reader.doc.path, line, number, 0)
-    reader.doc.problems.extend(one.problems)
-    if one.root is not None:
-        reader.read(one.root, one.index.inner)
-
-
-def _ended(reader: _Reader) -> None:
-    """The end of a bulk export: SCH004 where no line held a resource."""
-    if not reader.indexes:
-        reader.doc.problems.append(Problem("SCH004", "the file holds no resource", span=Span(1, 1, 1, 2)))
-        return
-    reader.done()
+def _no_resource(reader: _Reader) -> None:
+    reader.doc.problems.append(Problem("SCH004", "the file holds no resource", span=Span(1, 1, 1, 2)))
 
 
 def _part(reader: _Reader) -> Document:
