@@ -189,7 +189,7 @@ class Linter:
 
             if worth_splitting(source):
                 return lint_split(self, source, workers)
-        cacheable = self.cache is not None and source.on_disk and not keep_documents and not self.streams(source) and not long_file(source)
+        cacheable = self.cache is not None and source.on_disk and not keep_documents and not self.streams(source) and not self.is_long(source)
         if cacheable:
             in_parts = self.format_of(source).in_parts  # keyed and read a chunk at a time
             try:
@@ -258,6 +258,16 @@ class Linter:
         """An NDJSON file of encounters on disk: read a line at a time, in byte ranges over workers
         (a FHIR bulk export, told by its first line, is read a part at a time instead)."""
         return source.on_disk and self.format_of(source).streamed
+
+    def is_long(self, source: Source) -> bool:
+        """A file on disk read a line or a part at a time, long enough for its findings to weigh:
+        they go to the run's store as they are found (runner.py), so it is not cached."""
+        if not source.on_disk or self.format_of(source).read_whole:
+            return False
+        try:
+            return os.path.getsize(source.path) >= LONG_FILE_BYTES
+        except OSError:
+            return False
 
     def format_of(self, source: Source) -> formats.Format:
         """The format of a file on disk: its name's, or where the name does not settle it (a
@@ -834,17 +844,6 @@ def _repeated(values) -> set:
         return {v for (v,) in db.execute("select v from v group by v having count(*) > 1")}
     finally:
         db.close()
-
-
-def long_file(source: Source) -> bool:
-    """A file on disk read a line or a part at a time, long enough for its findings to weigh:
-    they go to the run's store as they are found (runner.py), so it is not cached."""
-    if not source.on_disk or formats.named(source.kind, source.path).read_whole:
-        return False
-    try:
-        return os.path.getsize(source.path) >= LONG_FILE_BYTES
-    except OSError:
-        return False
 
 
 def _chunks(path: str):

@@ -3,8 +3,8 @@
 Each file is checked once (in worker processes when there are many), and the days it holds are
 judged provisionally; then the store settles which days stand and days.py judges again those it
 saw in several pieces. A run of SPILL_MIN_FILES files or more, or with a long file read a line
-or a part at a time (NDJSON, 837P), keeps its findings, days and file names on disk, so its
-memory stays flat.
+or a part at a time (NDJSON, 837P, a FHIR bulk export: Linter.is_long), keeps its findings,
+days and file names on disk, so its memory stays flat.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 from itertools import chain, islice
 
 from cptlint.days import judge_shared_days
-from cptlint.engine import Linter, file_source, long_file, made
+from cptlint.engine import Linter, file_source, made
 from cptlint.parallel import ONE_PROCESS, checked_in_workers
 from cptlint.store import DiskStore, MemoryStore, Run
 
-SPILL_MIN_FILES = 200  # a run of this many files, or with a long NDJSON file, keeps its findings on disk
+SPILL_MIN_FILES = 200  # a run of this many files, or with a long file (Linter.is_long), keeps its findings on disk
 
 
 PARTIAL_RUN = (
@@ -49,7 +49,7 @@ class Runner:
         """Lint sources (any iterable: a large run is read as it is walked) on workers
         (parallel.Processes, or a Dask cluster's)."""
         head, sources = _peek(sources, SPILL_MIN_FILES)
-        on_disk = len(head) >= SPILL_MIN_FILES or any(long_file(s) for s in head)
+        on_disk = len(head) >= SPILL_MIN_FILES or any(self.linter_for(s.path).is_long(s) for s in head)
         store = DiskStore(file_source) if on_disk else MemoryStore()
         named: list = []
         self._lint_into(store, self._noting_named(sources, named), workers, progress, sink=store.spill if on_disk else None)

@@ -340,11 +340,12 @@ def test_text_that_runs_on_without_a_terminator_is_sch001_not_read_whole(monkeyp
     assert codes == [("MOD001", 19), ("SCH001", 21)]  # the claim before it is read, and reading stops there
 
 
+@pytest.mark.parametrize("name", ["claims.837", "claims.txt"])
 @pytest.mark.parametrize("long", [False, True])
-def test_a_claim_file_from_the_cache_has_every_finding_even_where_a_run_keeps_findings_on_disk(tmp_path, monkeypatch, long):
+def test_a_claim_file_from_the_cache_has_every_finding_even_where_a_run_keeps_findings_on_disk(tmp_path, monkeypatch, long, name):
     """A run that sends findings to its store as they are found (many files, or a long claim
-    file) caches a short claim file's whole result, and does not cache a long one: the second
-    run reports what the first did."""
+    file) caches a short claim file's whole result, and does not cache a long one, whether its
+    name or only its ISA says it is an 837P: the second run reports what the first did."""
     from click.testing import CliRunner
 
     import cptlint.engine
@@ -356,9 +357,9 @@ def test_a_claim_file_from_the_cache_has_every_finding_even_where_a_run_keeps_fi
     monkeypatch.setattr(cptlint.runner, "SPILL_MIN_FILES", 1)  # the store on disk
     if long:
         monkeypatch.setattr(cptlint.engine, "LONG_FILE_BYTES", 1)
-    (tmp_path / "claims.837").write_text(claims_file([(f"C{i}", f"W{i:08d}", ["97140", "97530"]) for i in range(5)]))
-    first = CliRunner().invoke(main, ["check", "--format", "json", "claims.837"])
-    again = CliRunner().invoke(main, ["check", "--format", "json", "claims.837"])
+    (tmp_path / name).write_text(claims_file([(f"C{i}", f"W{i:08d}", ["97140", "97530"]) for i in range(5)]))
+    first = CliRunner().invoke(main, ["check", "--format", "json", name])
+    again = CliRunner().invoke(main, ["check", "--format", "json", name])
     assert first.output.count('"MOD001"') == 5 and again.output == first.output
     cached = [entry.read_bytes() for entry in (tmp_path / ".cptlint_cache").rglob("v2/*/*") if entry.is_file()]
     assert any(b"MOD001" in entry for entry in cached) is not long
