@@ -45,8 +45,12 @@ services:
 
 def lint(text: str, name: str = "enc.yaml", settings: Settings | None = None, **options):
     """Diagnostics for one in-memory file."""
-    settings = settings or Settings(**options)
-    return Linter(settings).run([Source(name, lambda: textwrap.dedent(text).encode())]).diagnostics
+    return lint_bytes(textwrap.dedent(text).encode(), name, settings or Settings(**options))
+
+
+def lint_bytes(content: bytes, name: str, settings: Settings | None = None):
+    """Diagnostics for one in-memory file given as its bytes (which need not be UTF-8)."""
+    return Linter(settings or Settings()).run([Source(name, lambda: content)]).diagnostics
 
 
 def lint_files(files: dict[str, str], **options):

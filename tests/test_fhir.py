@@ -9,7 +9,7 @@ import pytest
 
 from cptlint import formats, loader
 from cptlint.checks.input import ClaimResource
-from tests.conftest import SHARED, lint
+from tests.conftest import SHARED, lint, lint_bytes
 
 SAMPLES = sorted((SHARED / "samples" / "fhir").glob("*.json"))
 GOOD = ClaimResource.example("Passes")
@@ -271,12 +271,8 @@ def test_a_bulk_export_is_not_held_to_max_file_size(tmp_path):
 def test_a_line_of_a_bulk_export_that_cannot_be_read_is_sch001_on_it_and_its_neighbours_are_read(bad):
     """A bulk export is read a line at a time: a line that is not UTF-8, or not JSON, is SCH001
     on that line, and the resources beside it (in the same part) are checked all the same."""
-    from cptlint.config import Settings
-    from cptlint.engine import Linter, Source
-
     good = _export(1).encode().split(b"\n")
-    content = b"\n".join(good[:2] + [bad] + good[2:])
-    diagnostics = Linter(Settings()).run([Source("export.ndjson", lambda: content)]).diagnostics
+    diagnostics = lint_bytes(b"\n".join(good[:2] + [bad] + good[2:]), "export.ndjson")
     assert [d.line for d in diagnostics if d.code == "SCH001"] == [3]
     expected = [(n if n < 3 else n + 1, text) for n, p in enumerate(SAMPLES, 1) for text in EXPLAINED[p.name]]
     mine = [(d.line, f"{d.code} {d.message}") for d in diagnostics if d.code not in ("SCH001", "SCH005")]

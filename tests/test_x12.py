@@ -8,7 +8,7 @@ import re
 import pytest
 
 from cptlint.checks.input import ClaimStructure, IcdNineClaim
-from tests.conftest import SHARED, lint
+from tests.conftest import SHARED, lint, lint_bytes
 
 SAMPLES = sorted((SHARED / "samples" / "x12").glob("*")) if (SHARED / "samples" / "x12").is_dir() else []
 GOOD = ClaimStructure.example("Passes")
@@ -282,17 +282,10 @@ def test_a_byte_that_is_not_utf8_is_sch001_where_it_stands_after_the_claims_befo
     text = bom + claims_file([(f"C{i}", f"W{i:08d}", ["97140", "97530"]) for i in range(3)]).encode()
     bad = text.replace(b"NM1*IL*1*DOE*JANE****MI*W00000002", b"NM1*IL*1*DOE*J\xc3\xa9\xffNE****MI*W00000002")
     _, expected = decode(bad)
-    diagnostics = Linter_run(bad)
+    diagnostics = lint_bytes(bad, "claims.837")
     assert [d.code for d in diagnostics] == ["MOD001", "MOD001", "SCH001"]  # the claims read before it are checked
     [sch001] = [d for d in diagnostics if d.code == "SCH001"]
     assert (sch001.line, sch001.column) == (expected.span.line, expected.span.column) and "0xff" in sch001.message
-
-
-def Linter_run(content: bytes):
-    from cptlint.config import Settings
-    from cptlint.engine import Linter, Source
-
-    return Linter(Settings()).run([Source("claims.837", lambda: content)]).diagnostics
 
 
 def test_a_claim_file_is_not_held_to_max_file_size(tmp_path):
@@ -336,7 +329,7 @@ def test_text_that_runs_on_without_a_terminator_is_sch001_not_read_whole(monkeyp
     monkeypatch.setattr(x12, "CHUNK", 64)
     monkeypatch.setattr(x12, "LONGEST_SEGMENT", 500)
     text = claims_file([("C1", "W00000001", ["97140", "97530"])]).replace("SE*", "X" * 20_000 + "SE*")
-    codes = [(d.code, d.line) for d in Linter_run(text.encode())]
+    codes = [(d.code, d.line) for d in lint_bytes(text.encode(), "claims.837")]
     assert codes == [("MOD001", 19), ("SCH001", 21)]  # the claim before it is read, and reading stops there
 
 
